@@ -1,0 +1,16 @@
+/* libstream: umbrella header.  Move event streams between Kafka, HDFS
+ * and S3.  See docs/ and each concept's header. */
+#ifndef LIBSTREAM_H
+#define LIBSTREAM_H
+
+#include "common.h"
+#include "version.h"
+#include "error.h"
+#include "conf.h"
+#include "event.h"
+#include "producer.h"
+#include "consumer.h"
+#include "broker.h"
+#include "generator.h"
+
+#endif

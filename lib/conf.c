@@ -1,0 +1,478 @@
+/* libstream: configuration properties.  Keys libstream owns are in
+ * props[] below; all other keys are librdkafka's and pass straight to its
+ * conf, whose verdict is returned unchanged. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_int.h"
+#include "libstream/conf.h"
+
+typedef enum { P_STR, P_INT, P_BOOL, P_ENUM, P_DOUBLE } ptype_t;
+
+typedef struct {
+    const char *name;
+    ptype_t type;
+    const char *def;
+    int64_t min, max;   /* P_INT range; P_DOUBLE uses them as bounds too */
+    const char *values; /* P_ENUM: '|'-separated */
+    int sensitive;
+    const char *desc;
+} prop_t;
+
+/* The single table of libstream-owned keys (source of
+ * docs/configuration.md).  Namespaces librdkafka does not use. */
+static const prop_t props[] = {
+    {"consumer.start", P_STR, "committed", 0, 0, NULL, 0,
+     "Where to start in each assigned partition: committed, beginning, "
+     "end, an offset, or @<ms since epoch>"},
+    {"consumer.stop.at.end", P_BOOL, "false", 0, 0, NULL, 0,
+     "Batch mode: stop once every assigned partition is read to its end"},
+    {"consumer.poll.batch", P_INT, "1000", 1, 100000, NULL, 0,
+     "Most events one ls_consumer_poll() call of a tool returns"},
+    {"archive.path", P_STR, "%{topic}/%Y-%m-%d", 0, 0, NULL, 0,
+     "Directory template under the destination (Flume hdfs.path escapes)"},
+    {"archive.prefix", P_STR, "%{topic}-archive", 0, 0, NULL, 0,
+     "File name prefix template (Flume hdfs.filePrefix)"},
+    {"archive.suffix", P_STR, ".json", 0, 0, NULL, 0,
+     "File name suffix (Flume hdfs.fileSuffix); .gz is added with gzip"},
+    {"archive.in.use.suffix", P_STR, ".tmp", 0, 0, NULL, 0,
+     "Suffix of files being written (Flume hdfs.inUseSuffix)"},
+    {"archive.roll.count", P_INT, "100000", 0, INT64_MAX, NULL, 0,
+     "Roll after this many records; 0 disables (Flume hdfs.rollCount)"},
+    {"archive.roll.bytes", P_INT, "134217728", 0, INT64_MAX, NULL, 0,
+     "Roll after this many bytes before compression; 0 disables (Flume "
+     "hdfs.rollSize)"},
+    {"archive.roll.interval", P_INT, "300", 0, INT32_MAX, NULL, 0,
+     "Roll files open this many seconds; 0 disables (Flume "
+     "hdfs.rollInterval)"},
+    {"archive.idle.timeout", P_INT, "60", 0, INT32_MAX, NULL, 0,
+     "Close files idle this many seconds; 0 disables (Flume "
+     "hdfs.idleTimeout)"},
+    {"archive.format", P_ENUM, "jsonl", 0, 0, "jsonl|envelope", 0,
+     "jsonl: each value as a line; envelope: a JSON object with topic, "
+     "partition, offset, timestamp, key, headers, value"},
+    {"archive.gzip", P_BOOL, "false", 0, 0, NULL, 0,
+     "Compress each file with gzip (Flume hdfs.codeC=gzip)"},
+    {"archive.time", P_ENUM, "event", 0, 0, "event|processing", 0,
+     "Time for path escapes: the record's Kafka timestamp (event) or now "
+     "(processing, Flume hdfs.useLocalTimeStamp)"},
+    {"archive.buffer.bytes", P_INT, "131072", 4096, 67108864, NULL, 0,
+     "Write buffer per open file, in bytes"},
+};
+#define NPROPS (sizeof(props) / sizeof(props[0]))
+
+typedef struct {
+    char *key, *value;
+} kv_t;
+
+struct ls_conf_s {
+    rd_kafka_conf_t *rk;
+    char *vals[NPROPS]; /* NULL: default */
+    kv_t *kafka;        /* librdkafka keys set, in order, for dump */
+    size_t nkafka, capkafka;
+};
+
+static const prop_t *find_prop(const char *key, size_t *idx)
+{
+    for (size_t i = 0; i < NPROPS; i++)
+        if (!strcmp(props[i].name, key)) {
+            if (idx)
+                *idx = i;
+            return &props[i];
+        }
+    return NULL;
+}
+
+ls_conf_t *ls_conf_new(void)
+{
+    ls_conf_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->rk = rd_kafka_conf_new();
+    if (!c->rk) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ls_conf_destroy(ls_conf_t *c)
+{
+    if (!c)
+        return;
+    if (c->rk)
+        rd_kafka_conf_destroy(c->rk);
+    for (size_t i = 0; i < NPROPS; i++)
+        free(c->vals[i]);
+    for (size_t i = 0; i < c->nkafka; i++) {
+        free(c->kafka[i].key);
+        free(c->kafka[i].value);
+    }
+    free(c->kafka);
+    free(c);
+}
+
+ls_conf_t *ls_conf_dup(const ls_conf_t *src)
+{
+    ls_conf_t *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->rk = rd_kafka_conf_dup(src->rk);
+    if (!c->rk)
+        goto fail;
+    for (size_t i = 0; i < NPROPS; i++)
+        if (src->vals[i] && !(c->vals[i] = strdup(src->vals[i])))
+            goto fail;
+    if (src->nkafka) {
+        c->kafka = calloc(src->nkafka, sizeof(kv_t));
+        if (!c->kafka)
+            goto fail;
+        c->capkafka = src->nkafka;
+        for (size_t i = 0; i < src->nkafka; i++) {
+            c->kafka[i].key = strdup(src->kafka[i].key);
+            c->kafka[i].value = strdup(src->kafka[i].value);
+            c->nkafka++;
+            if (!c->kafka[i].key || !c->kafka[i].value)
+                goto fail;
+        }
+    }
+    return c;
+fail:
+    ls_conf_destroy(c);
+    return NULL;
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no")) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static int enum_has(const char *values, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = values; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n))
+            return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+static ls_error_t *validate(const prop_t *p, const char *v)
+{
+    int64_t i;
+    int b;
+    switch (p->type) {
+    case P_STR:
+        if (!strcmp(p->name, "consumer.start")) {
+            if (!strcmp(v, "committed") || !strcmp(v, "beginning") ||
+                !strcmp(v, "end"))
+                return NULL;
+            if ((v[0] == '@' && !parse_int(v + 1, &i) && i >= 0) ||
+                (!parse_int(v, &i) && i >= 0))
+                return NULL;
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value \"%s\" for %s: expected "
+                                "committed, beginning, end, an offset >= 0 "
+                                "or @<ms since epoch>",
+                                v, p->name);
+        }
+        return NULL;
+    case P_INT:
+        if (parse_int(v, &i) || i < p->min || i > p->max)
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value \"%s\" for %s: expected an "
+                                "integer from %lld to %lld",
+                                v, p->name, (long long)p->min,
+                                (long long)p->max);
+        return NULL;
+    case P_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || end == v || *end || d < (double)p->min ||
+            d > (double)p->max)
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value \"%s\" for %s: expected a "
+                                "number from %lld to %lld",
+                                v, p->name, (long long)p->min,
+                                (long long)p->max);
+        return NULL;
+    }
+    case P_BOOL:
+        if (parse_bool(v, &b))
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value \"%s\" for %s: expected true "
+                                "or false",
+                                v, p->name);
+        return NULL;
+    case P_ENUM:
+        if (!enum_has(p->values, v))
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value \"%s\" for %s: expected one "
+                                "of %s",
+                                v, p->name, p->values);
+        return NULL;
+    }
+    return NULL;
+}
+
+static ls_error_t *remember_kafka(ls_conf_t *c, const char *key,
+                                  const char *value)
+{
+    for (size_t i = 0; i < c->nkafka; i++)
+        if (!strcmp(c->kafka[i].key, key)) {
+            char *v = strdup(value);
+            if (!v)
+                return ls_error_new(LS_ERR_NOMEM, "out of memory");
+            free(c->kafka[i].value);
+            c->kafka[i].value = v;
+            return NULL;
+        }
+    if (c->nkafka == c->capkafka) {
+        size_t cap = c->capkafka ? c->capkafka * 2 : 16;
+        kv_t *n = realloc(c->kafka, cap * sizeof(kv_t));
+        if (!n)
+            return ls_error_new(LS_ERR_NOMEM, "out of memory");
+        c->kafka = n;
+        c->capkafka = cap;
+    }
+    c->kafka[c->nkafka].key = strdup(key);
+    c->kafka[c->nkafka].value = strdup(value);
+    if (!c->kafka[c->nkafka].key || !c->kafka[c->nkafka].value) {
+        free(c->kafka[c->nkafka].key);
+        free(c->kafka[c->nkafka].value);
+        return ls_error_new(LS_ERR_NOMEM, "out of memory");
+    }
+    c->nkafka++;
+    return NULL;
+}
+
+ls_error_t *ls_conf_set(ls_conf_t *c, const char *key, const char *value)
+{
+    size_t idx;
+    if (!c || !key || !value)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "ls_conf_set: conf, key and value are required");
+    if (!*key)
+        return ls_error_new(LS_ERR_UNKNOWN_KEY,
+                            "empty configuration property name");
+    const prop_t *p = find_prop(key, &idx);
+    if (p) {
+        ls_error_t *err = validate(p, value);
+        if (err)
+            return err;
+        char *v = strdup(value);
+        if (!v)
+            return ls_error_new(LS_ERR_NOMEM, "out of memory");
+        free(c->vals[idx]);
+        c->vals[idx] = v;
+        return NULL;
+    }
+    const char *rkey = !strncmp(key, "kafka.", 6) ? key + 6 : key;
+    char errstr[512];
+    rd_kafka_conf_res_t r =
+        rd_kafka_conf_set(c->rk, rkey, value, errstr, sizeof(errstr));
+    if (r == RD_KAFKA_CONF_UNKNOWN)
+        return ls_error_new(LS_ERR_UNKNOWN_KEY,
+                            "unknown configuration property \"%s\": neither "
+                            "libstream nor librdkafka knows it (-X list shows "
+                            "libstream's)",
+                            key);
+    if (r == RD_KAFKA_CONF_INVALID) {
+        if (ls__conf_is_sensitive(rkey))
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid value for %s: %s", rkey, errstr);
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "invalid value \"%s\" for %s: %s", value, rkey,
+                            errstr);
+    }
+    return remember_kafka(c, rkey, value);
+}
+
+ls_error_t *ls_conf_set_kv(ls_conf_t *c, const char *kv)
+{
+    if (!kv)
+        return ls_error_new(LS_ERR_INVALID_ARG, "missing key=value");
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "invalid property \"%s\": expected key=value",
+                            kv);
+    char key[256];
+    size_t n = (size_t)(eq - kv);
+    if (n >= sizeof(key))
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "property name too long (%zu bytes, max 255)", n);
+    memcpy(key, kv, n);
+    key[n] = '\0';
+    return ls_conf_set(c, key, eq + 1);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+ls_error_t *ls_conf_load_file(ls_conf_t *c, const char *path)
+{
+    if (!c || !path)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "ls_conf_load_file: conf and path are required");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ls_error_new(LS_ERR_IO, "cannot open config file %s: %s",
+                            path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    ls_error_t *err = NULL;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            err = ls_error_new(LS_ERR_INVALID_ARG,
+                               "%s:%d: expected key=value, got \"%s\"", path,
+                               lineno, s);
+            break;
+        }
+        *eq = '\0';
+        char *k = trim(s), *v = trim(eq + 1);
+        if ((err = ls_conf_set(c, k, v))) {
+            err = ls_error_prefix(err, "%s:%d", path, lineno);
+            break;
+        }
+    }
+    if (!err && ferror(f))
+        err = ls_error_new(LS_ERR_IO, "reading %s: %s", path,
+                           strerror(errno));
+    free(line);
+    fclose(f);
+    return err;
+}
+
+const char *ls_conf_get(const ls_conf_t *c, const char *key)
+{
+    size_t idx;
+    if (!c || !key || !find_prop(key, &idx))
+        return NULL;
+    return c->vals[idx] ? c->vals[idx] : props[idx].def;
+}
+
+int ls_conf_is_set(const ls_conf_t *c, const char *key)
+{
+    size_t idx;
+    if (!c || !key)
+        return 0;
+    if (find_prop(key, &idx))
+        return c->vals[idx] != NULL;
+    const char *rkey = !strncmp(key, "kafka.", 6) ? key + 6 : key;
+    for (size_t i = 0; i < c->nkafka; i++)
+        if (!strcmp(c->kafka[i].key, rkey))
+            return 1;
+    return 0;
+}
+
+int ls__conf_is_sensitive(const char *key)
+{
+    size_t idx;
+    const prop_t *p = find_prop(key, &idx);
+    if (p)
+        return p->sensitive;
+    return strstr(key, "password") || strstr(key, "secret") ||
+           strstr(key, "token") || strstr(key, ".pem") ||
+           strstr(key, "sasl.jaas");
+}
+
+void ls_conf_dump(const ls_conf_t *c, ls_conf_kv_cb_t *cb, void *opaque)
+{
+    if (!c || !cb)
+        return;
+    for (size_t i = 0; i < NPROPS; i++)
+        if (c->vals[i])
+            cb(opaque, props[i].name,
+               props[i].sensitive ? "[redacted]" : c->vals[i], NULL);
+    for (size_t i = 0; i < c->nkafka; i++)
+        cb(opaque, c->kafka[i].key,
+           ls__conf_is_sensitive(c->kafka[i].key) ? "[redacted]"
+                                                  : c->kafka[i].value,
+           NULL);
+}
+
+void ls_conf_describe(ls_conf_kv_cb_t *cb, void *opaque)
+{
+    if (!cb)
+        return;
+    for (size_t i = 0; i < NPROPS; i++)
+        cb(opaque, props[i].name, props[i].def, props[i].desc);
+}
+
+rd_kafka_conf_t *ls__conf_kafka_dup(const ls_conf_t *c)
+{
+    return rd_kafka_conf_dup(c->rk);
+}
+
+void ls__conf_kafka_get(const ls_conf_t *c, const char *key, char *buf,
+                        size_t size)
+{
+    size_t sz = size;
+    if (rd_kafka_conf_get(c->rk, key, buf, &sz) != RD_KAFKA_CONF_OK && size)
+        buf[0] = '\0';
+}
+
+int64_t ls__conf_int(const ls_conf_t *c, const char *key)
+{
+    int64_t v = 0;
+    const char *s = ls_conf_get(c, key);
+    if (s)
+        parse_int(s, &v);
+    return v;
+}
+
+int ls__conf_bool(const ls_conf_t *c, const char *key)
+{
+    int b = 0;
+    const char *s = ls_conf_get(c, key);
+    if (s)
+        parse_bool(s, &b);
+    return b;
+}
+
+double ls__conf_double(const ls_conf_t *c, const char *key)
+{
+    const char *s = ls_conf_get(c, key);
+    return s ? strtod(s, NULL) : 0.0;
+}
