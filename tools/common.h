@@ -1,0 +1,53 @@
+/* Shared helpers for the ls-* tools: option values, -X, signals, exits.
+ * Tools use only the public libstream API plus these helpers. */
+#ifndef LS_TOOLS_COMMON_H
+#define LS_TOOLS_COMMON_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <libstream/libstream.h>
+
+#define EXIT_USAGE 2   /* usage or configuration error */
+#define EXIT_RUNTIME 1 /* runtime failure */
+
+/* The program name used in messages (set by tool_init). */
+extern const char *tool_name;
+
+/* Set tool_name from argv[0]'s basename. */
+void tool_init(const char *argv0);
+
+/* Print "NAME: message" and "Try 'NAME --help'." to stderr, exit 2. */
+void tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Print "NAME: <context>: <error message>" to stderr, free err, exit with
+ * code (2 for configuration errors, 1 for runtime ones). */
+void tool_fail(ls_error_t *err, int code, const char *context) __attribute__((noreturn));
+
+/* Print "NAME: message" to stderr (a warning; does not exit). */
+void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a whole signed integer in [min, max] for option opt; on error a
+ * usage error naming the option, the value and the range. */
+int64_t tool_parse_int(const char *opt, const char *s, int64_t min, int64_t max);
+
+/* Parse a rate like "1000" (per second), as a double > 0. */
+double tool_parse_rate(const char *opt, const char *s);
+
+/* Brokers: the -b value if given, else $LS_BROKERS, else localhost:9092. */
+const char *tool_brokers(const char *arg);
+
+/* Apply one -X key=value to conf; usage error (exit 2) on failure.
+ * "-X list" prints libstream's properties and exits 0. */
+void tool_conf_kv(ls_conf_t *conf, const char *kv);
+
+/* Set key=value on conf, exiting 2 with the library's message on failure. */
+void tool_conf_set(ls_conf_t *conf, const char *key, const char *value);
+
+/* SIGINT/SIGTERM: the first sets tool_stop; a second exits at once (130). */
+extern volatile sig_atomic_t tool_stop;
+void tool_install_signals(void);
+
+/* Monotonic clock in seconds. */
+double tool_now(void);
+
+#endif
