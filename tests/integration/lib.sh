@@ -1,0 +1,82 @@
+# Shared harness for the integration tests (sourced by each test script).
+# Starts real servers on 127.0.0.1, keeps everything in a temp dir, and
+# tears it all down on exit; prints the servers' logs when a test fails.
+set -eu
+
+: "${LS_BUILD:?LS_BUILD must point at the meson build directory}"
+BIN="$LS_BUILD/tools"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/lstest.XXXXXX")
+PIDS=""
+
+cleanup() {
+    rc=$?
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    if [ "$rc" -ne 0 ]; then
+        for f in "$TMP"/*.err; do
+            [ -f "$f" ] || continue
+            echo "---- $f (last 20 lines)" >&2
+            tail -n 20 "$f" >&2
+        done
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+ok() {
+    echo "ok: $*"
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
+wait_until() {
+    secs=$1
+    shift
+    end=$(( $(date +%s) + secs ))
+    until "$@"; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.1
+    done
+}
+
+# start_broker [ls-broker args]: start the embedded broker, set BROKERS.
+start_broker() {
+    "$BIN/ls-broker" "$@" >"$TMP/broker.out" 2>"$TMP/broker.err" &
+    PIDS="$PIDS $!"
+    wait_until 20 test -s "$TMP/broker.out" || fail "ls-broker did not start"
+    BROKERS=$(head -n 1 "$TMP/broker.out")
+    case "$BROKERS" in
+        127.0.0.1:*) ;;
+        *) fail "ls-broker printed '$BROKERS', expected 127.0.0.1:PORT" ;;
+    esac
+    export BROKERS
+}
+
+# expect_exit CODE CMD...: run CMD, check its exit status, keep stderr in
+# $TMP/last.err.
+expect_exit() {
+    want=$1
+    shift
+    set +e
+    "$@" >"$TMP/last.out" 2>"$TMP/last.err"
+    got=$?
+    set -e
+    [ "$got" -eq "$want" ] || {
+        cat "$TMP/last.err" >&2
+        fail "'$*' exited $got, expected $want"
+    }
+}
+
+# expect_stderr TEXT: the last expect_exit's stderr contains TEXT.
+expect_stderr() {
+    grep -qF -- "$1" "$TMP/last.err" || {
+        cat "$TMP/last.err" >&2
+        fail "stderr lacks '$1'"
+    }
+}
