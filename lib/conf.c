@@ -32,6 +32,10 @@ static const prop_t props[] = {
      "Batch mode: stop once every assigned partition is read to its end"},
     {"consumer.poll.batch", P_INT, "1000", 1, 100000, NULL, 0,
      "Most events one ls_consumer_poll() call of a tool returns"},
+    {"archive.topics", P_STR, "", 0, 0, NULL, 0,
+     "Topics for ls-archive, comma-separated (flag -t)"},
+    {"archive.dest", P_STR, "", 0, 0, NULL, 0,
+     "Destination URL or directory for ls-archive (flag --dest)"},
     {"archive.path", P_STR, "%{topic}/%Y-%m-%d", 0, 0, NULL, 0,
      "Directory template under the destination (Flume hdfs.path escapes)"},
     {"archive.prefix", P_STR, "%{topic}-archive", 0, 0, NULL, 0,
@@ -63,6 +67,36 @@ static const prop_t props[] = {
      "Write buffer per open file, in bytes"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
+
+/* Short names accepted in config files and ls_conf_set(), the same as the
+ * tools' long flags, so an agent can run from one file like Flume's. */
+static const struct {
+    const char *alias, *key;
+} aliases[] = {
+    {"brokers", "bootstrap.servers"},
+    {"group", "group.id"},
+    {"topic", "archive.topics"},
+    {"dest", "archive.dest"},
+    {"path", "archive.path"},
+    {"prefix", "archive.prefix"},
+    {"suffix", "archive.suffix"},
+    {"in-use-suffix", "archive.in.use.suffix"},
+    {"roll-count", "archive.roll.count"},
+    {"roll-bytes", "archive.roll.bytes"},
+    {"roll-interval", "archive.roll.interval"},
+    {"idle-timeout", "archive.idle.timeout"},
+    {"format", "archive.format"},
+    {"gzip", "archive.gzip"},
+    {"time", "archive.time"},
+};
+
+static const char *unalias(const char *key)
+{
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (!strcmp(aliases[i].alias, key))
+            return aliases[i].key;
+    return key;
+}
 
 typedef struct {
     char *key, *value;
@@ -281,6 +315,7 @@ ls_error_t *ls_conf_set(ls_conf_t *c, const char *key, const char *value)
     if (!*key)
         return ls_error_new(LS_ERR_UNKNOWN_KEY,
                             "empty configuration property name");
+    key = unalias(key);
     const prop_t *p = find_prop(key, &idx);
     if (p) {
         ls_error_t *err = validate(p, value);
@@ -387,7 +422,7 @@ ls_error_t *ls_conf_load_file(ls_conf_t *c, const char *path)
 const char *ls_conf_get(const ls_conf_t *c, const char *key)
 {
     size_t idx;
-    if (!c || !key || !find_prop(key, &idx))
+    if (!c || !key || !find_prop(unalias(key), &idx))
         return NULL;
     return c->vals[idx] ? c->vals[idx] : props[idx].def;
 }
@@ -397,6 +432,7 @@ int ls_conf_is_set(const ls_conf_t *c, const char *key)
     size_t idx;
     if (!c || !key)
         return 0;
+    key = unalias(key);
     if (find_prop(key, &idx))
         return c->vals[idx] != NULL;
     const char *rkey = !strncmp(key, "kafka.", 6) ? key + 6 : key;

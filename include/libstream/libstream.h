@@ -12,5 +12,9 @@
 #include "consumer.h"
 #include "broker.h"
 #include "generator.h"
+#include "channel.h"
+#include "template.h"
+#include "backend.h"
+#include "writer.h"
 
 #endif
