@@ -381,3 +381,51 @@ ls_error_t *ls_backend_stat(ls_backend_t *b, const char *path,
     return b->ops->stat(b->self, path, size ? size : &size_dummy,
                         is_dir ? is_dir : &dir_dummy);
 }
+
+ls_error_t *ls_backend_close_many(ls_backend_t *b, ls_bfile_t **files,
+                                  size_t n)
+{
+    CHECK_B(b, "ls_backend_close_many");
+    if (n && !files)
+        return ls_error_new(LS_ERR_INVALID_ARG, "%s close_many: no files",
+                            b->ops->name);
+    if (b->ops->close_many && n > 1)
+        return b->ops->close_many(b->self, files, n);
+    ls_error_t *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ls_error_t *err = b->ops->close(b->self, files[i]);
+        if (err && !first)
+            first = err;
+        else
+            ls_error_destroy(err);
+    }
+    return first;
+}
+
+ls_error_t *ls_backend_rename_many(ls_backend_t *b, const char *const *from,
+                                   const char *const *to, size_t n,
+                                   size_t *done)
+{
+    size_t ok = 0;
+    ls_error_t *err = NULL;
+    if (done)
+        *done = 0;
+    CHECK_B(b, "ls_backend_rename_many");
+    if (n && (!from || !to))
+        return ls_error_new(LS_ERR_INVALID_ARG, "%s rename_many: no paths",
+                            b->ops->name);
+    for (size_t i = 0; i < n; i++)
+        if ((err = check_path(b, "rename", "source", from[i], 0)) ||
+            (err = check_path(b, "rename", "target", to[i], 0)))
+            return err;
+    if (b->ops->rename_many && n > 1) {
+        err = b->ops->rename_many(b->self, from, to, n, &ok);
+    } else {
+        for (; ok < n && !err; ok++)
+            if ((err = b->ops->rename(b->self, from[ok], to[ok])))
+                break;
+    }
+    if (done)
+        *done = ok;
+    return err;
+}

@@ -29,6 +29,11 @@ typedef struct {
     size_t len;
     int gz;
     z_stream z;
+    /* Expansion cache: the path depends only on the second when the
+     * template uses no record field, so most records skip expansion. */
+    char *cdir, *cprefix;
+    int64_t csec;
+    int cvalid;
 } slot_t;
 
 struct ls_writer_s {
@@ -36,7 +41,7 @@ struct ls_writer_s {
     ls_template_t *path, *prefix;
     char *suffix, *inuse;
     int64_t roll_count, roll_bytes, roll_interval, idle_timeout;
-    int envelope, gzip, processing_time;
+    int envelope, gzip, processing_time, path_uses_record;
     size_t bufcap;
     ls_file_closed_cb_t *cb;
     void *cb_opaque;
@@ -71,6 +76,8 @@ void ls_writer_destroy(ls_writer_t *w)
                                     w->slots[i].partition);
         free(w->slots[i].topic);
         free(w->slots[i].buf);
+        free(w->slots[i].cdir);
+        free(w->slots[i].cprefix);
     }
     free(w->slots);
     ls_template_destroy(w->path);
@@ -117,6 +124,7 @@ ls_error_t *ls_writer_new(ls_writer_t **out, ls_backend_t *backend,
                             "archive.path)",
                             ls_conf_get(conf, "archive.prefix"));
     }
+    w->path_uses_record = ls_template_uses_record(w->path);
     w->gzip = ls__conf_bool(conf, "archive.gzip");
     const char *suffix = ls_conf_get(conf, "archive.suffix");
     const char *inuse = ls_conf_get(conf, "archive.in.use.suffix");
@@ -178,8 +186,11 @@ static slot_t *slot_get(ls_writer_t *w, const char *topic, int32_t partition,
     }
     slot_t *s = &w->slots[w->nslots];
     memset(s, 0, sizeof(*s));
-    if (!(s->topic = strdup(topic)) || !(s->buf = malloc(w->bufcap))) {
+    if (!(s->topic = strdup(topic)) || !(s->buf = malloc(w->bufcap)) ||
+        !(s->cdir = malloc(PATH_MAX_LEN)) || !(s->cprefix = malloc(1024))) {
         free(s->topic);
+        free(s->buf);
+        free(s->cdir);
         return NULL;
     }
     s->topic_id = topic;
@@ -289,47 +300,104 @@ static ls_error_t *gz_finish(ls_writer_t *w, slot_t *s)
                              : ls_error_new(LS_ERR_GENERIC, "gzip: deflate failed (%d)", r);
 }
 
-/* Close, rename to the final name, report.  On failure the file is
- * discarded and the error names what was lost from it. */
+/* Close slots' files, make them durable, rename them to their final
+ * names and report them, with one flush and one directory sync for the
+ * lot where the backend allows.  A file that fails is discarded and the
+ * error names the offsets lost from it (not committed). */
+static ls_error_t *finalize_many(ls_writer_t *w, slot_t **slots, size_t n)
+{
+    ls_error_t *err = NULL, *e;
+    size_t m = 0, done = 0;
+    ls_bfile_t **files = calloc(n ? n : 1, sizeof(*files));
+    char **tmp = calloc(n ? n : 1, sizeof(char *));
+    char **fin = calloc(n ? n : 1, sizeof(char *));
+    slot_t **ok = calloc(n ? n : 1, sizeof(slot_t *));
+    if (!files || !tmp || !fin || !ok) {
+        err = ls_error_new(LS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        slot_t *s = slots[i];
+        char t[PATH_MAX_LEN], f[PATH_MAX_LEN];
+        if (!s->open)
+            continue;
+        tmp_name(w, s, t, sizeof(t));
+        final_name(w, s, f, sizeof(f));
+        e = s->gz ? gz_finish(w, s) : flush_buf(w, s);
+        if (!e && (!(tmp[m] = strdup(t)) || !(fin[m] = strdup(f))))
+            e = ls_error_new(LS_ERR_NOMEM, "out of memory");
+        if (e) {
+            free(tmp[m]);
+            tmp[m] = NULL;
+            e = ls_error_prefix(e, "closing %s [%d] offsets %" PRId64 "..%" PRId64
+                                   " (not committed)",
+                                s->topic, (int)s->partition, s->first, s->last);
+            ls_writer_discard_partition(w, s->topic, s->partition);
+            if (!err)
+                err = e;
+            else
+                ls_error_destroy(e);
+            continue;
+        }
+        files[m] = s->f;
+        s->f = NULL;
+        ok[m++] = s;
+    }
+    if (!m)
+        goto out;
+    if ((e = ls_backend_close_many(w->backend, files, m))) {
+        e = ls_error_prefix(e, "closing %zu file(s) of %s [%d] and others "
+                               "(not committed)",
+                            m, ok[0]->topic, (int)ok[0]->partition);
+        done = 0;
+    } else {
+        e = ls_backend_rename_many(w->backend, (const char *const *)tmp,
+                                   (const char *const *)fin, m, &done);
+        if (e)
+            e = ls_error_prefix(e, "renaming %s [%d] offsets %" PRId64
+                                   "..%" PRId64 " (not committed)",
+                                ok[done]->topic, (int)ok[done]->partition,
+                                ok[done]->first, ok[done]->last);
+    }
+    if (e) {
+        if (!err)
+            err = e;
+        else
+            ls_error_destroy(e);
+    }
+    for (size_t i = 0; i < m; i++) {
+        slot_t *s = ok[i];
+        int64_t first = s->first, last = s->last;
+        uint64_t records = s->records, bytes = s->bytes;
+        slot_reset(s);
+        if (i >= done) {
+            ls_error_destroy(ls_backend_remove(w->backend, tmp[i]));
+            continue;
+        }
+        w->files++;
+        w->records += records;
+        w->bytes += bytes;
+        if (w->cb)
+            w->cb(w->cb_opaque, s->topic, s->partition, first, last, fin[i],
+                  records, bytes);
+    }
+out:
+    for (size_t i = 0; i < n; i++) {
+        if (tmp)
+            free(tmp[i]);
+        if (fin)
+            free(fin[i]);
+    }
+    free(files);
+    free(tmp);
+    free(fin);
+    free(ok);
+    return err;
+}
+
 static ls_error_t *finalize(ls_writer_t *w, slot_t *s)
 {
-    char tmp[PATH_MAX_LEN], fin[PATH_MAX_LEN];
-    ls_error_t *err = NULL;
-    if (!s->open)
-        return NULL;
-    tmp_name(w, s, tmp, sizeof(tmp));
-    final_name(w, s, fin, sizeof(fin));
-    if (s->gz)
-        err = gz_finish(w, s);
-    else
-        err = flush_buf(w, s);
-    ls_bfile_t *f = s->f;
-    s->f = NULL;
-    ls_error_t *cerr = ls_backend_close(w->backend, f);
-    if (!err)
-        err = cerr;
-    else
-        ls_error_destroy(cerr);
-    if (!err)
-        err = ls_backend_rename(w->backend, tmp, fin);
-    if (err) {
-        ls_error_destroy(ls_backend_remove(w->backend, tmp));
-        err = ls_error_prefix(err, "closing %s [%d] offsets %" PRId64
-                                   "..%" PRId64 " (not committed)",
-                              s->topic, (int)s->partition, s->first, s->last);
-        slot_reset(s);
-        return err;
-    }
-    w->files++;
-    w->records += s->records;
-    w->bytes += s->bytes;
-    int64_t first = s->first, last = s->last;
-    uint64_t records = s->records, bytes = s->bytes;
-    slot_reset(s);
-    if (w->cb)
-        w->cb(w->cb_opaque, s->topic, s->partition, first, last, fin, records,
-              bytes);
-    return NULL;
+    return s->open ? finalize_many(w, &s, 1) : NULL;
 }
 
 static ls_error_t *open_file(ls_writer_t *w, slot_t *s, const char *dir,
@@ -375,7 +443,6 @@ static ls_error_t *open_file(ls_writer_t *w, slot_t *s, const char *dir,
 
 ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
 {
-    char dir[PATH_MAX_LEN], prefix[1024];
     if (!w || !ev)
         return ls_error_new(LS_ERR_INVALID_ARG, "ls_writer_write: no event");
     const char *topic = ls_event_topic(ev);
@@ -387,19 +454,28 @@ ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
     int64_t t = w->processing_time ? wall_ms() : ls_event_timestamp(ev);
     if (t < 0)
         t = wall_ms();
-    size_t dl = ls_template_expand(w->path, ev, t, dir, sizeof(dir));
-    size_t pl = ls_template_expand(w->prefix, ev, t, prefix, sizeof(prefix));
-    if (dl >= sizeof(dir) || pl >= sizeof(prefix))
-        return ls_error_new(LS_ERR_BAD_RECORD,
-                            "%s [%d] offset %" PRId64 ": expanded path is too "
-                            "long (%zu bytes)",
-                            topic, (int)partition, offset, dl + pl);
-    /* Strip a trailing '/' so that names join cleanly. */
-    while (dl > 0 && dir[dl - 1] == '/')
-        dir[--dl] = '\0';
+    int64_t sec = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+    const char *dir = s->cdir, *prefix = s->cprefix;
     ls_error_t *err;
-    if (s->open && (offset <= s->last || strcmp(s->dir, dir) ||
-                    strcmp(s->prefix, prefix))) {
+    int same = s->cvalid && s->csec == sec;
+    if (!same) {
+        size_t dl = ls_template_expand(w->path, ev, t, s->cdir, PATH_MAX_LEN);
+        size_t pl = ls_template_expand(w->prefix, ev, t, s->cprefix, 1024);
+        if (dl >= PATH_MAX_LEN || pl >= 1024) {
+            s->cvalid = 0;
+            return ls_error_new(LS_ERR_BAD_RECORD,
+                                "%s [%d] offset %" PRId64 ": expanded path is "
+                                "too long (%zu bytes)",
+                                topic, (int)partition, offset, dl + pl);
+        }
+        /* Strip a trailing '/' so that names join cleanly. */
+        while (dl > 0 && s->cdir[dl - 1] == '/')
+            s->cdir[--dl] = '\0';
+        s->csec = sec;
+        s->cvalid = !w->path_uses_record;
+    }
+    if (s->open && (offset <= s->last ||
+                    (!same && (strcmp(s->dir, dir) || strcmp(s->prefix, prefix))))) {
         if (offset <= s->last) {
             /* Replayed records (e.g. after a seek): start over cleanly. */
             ls_writer_discard_partition(w, topic, partition);
@@ -479,14 +555,18 @@ ls_error_t *ls_writer_close_partition(ls_writer_t *w, const char *topic,
 
 ls_error_t *ls_writer_close_all(ls_writer_t *w)
 {
-    if (!w)
+    if (!w || !w->nslots)
         return NULL;
-    for (size_t i = 0; i < w->nslots; i++) {
-        ls_error_t *err = finalize(w, &w->slots[i]);
-        if (err)
-            return err;
-    }
-    return NULL;
+    slot_t **open = calloc(w->nslots, sizeof(slot_t *));
+    if (!open)
+        return ls_error_new(LS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++)
+        if (w->slots[i].open)
+            open[n++] = &w->slots[i];
+    ls_error_t *err = finalize_many(w, open, n);
+    free(open);
+    return err;
 }
 
 void ls_writer_stats(const ls_writer_t *w, uint64_t *files, uint64_t *records,

@@ -55,6 +55,16 @@ typedef struct ls_backend_ops {
                         int *is_dir);
     /** Free self. */
     void (*destroy)(void *self);
+    /** Optional (NULL: close() one by one): make n files durable and
+     *  close them all, with one flush where the storage allows it; every
+     *  file is gone even on error. */
+    ls_error_t *(*close_many)(void *self, ls_bfile_t **files, size_t n);
+    /** Optional (NULL: rename() one by one): rename from[i] to to[i] in
+     *  order, stopping at the first failure; *done is how many were
+     *  renamed, and those renames are durable when it returns. */
+    ls_error_t *(*rename_many)(void *self, const char *const *from,
+                               const char *const *to, size_t n,
+                               size_t *done);
 } ls_backend_ops_t;
 
 /** A backend over caller-supplied ops; it owns self (ops->destroy frees
@@ -90,6 +100,23 @@ LS_EXPORT ls_error_t *ls_backend_list(ls_backend_t *b, const char *dir,
                                       ls_list_cb_t *cb, void *opaque);
 LS_EXPORT ls_error_t *ls_backend_stat(ls_backend_t *b, const char *path,
                                       int64_t *size, int *is_dir);
+
+/**
+ * Close n files, all durable when it returns NULL (fewer flushes than n
+ * ls_backend_close() calls where the backend can).  Every file is gone
+ * even on error.
+ */
+LS_EXPORT ls_error_t *ls_backend_close_many(ls_backend_t *b,
+                                            ls_bfile_t **files, size_t n);
+
+/**
+ * Rename from[i] to to[i] for i in order, stopping at the first failure;
+ * *done says how many succeeded (and are durable).
+ */
+LS_EXPORT ls_error_t *ls_backend_rename_many(ls_backend_t *b,
+                                             const char *const *from,
+                                             const char *const *to, size_t n,
+                                             size_t *done);
 
 /** Free the backend.  Open files must be closed first.  NULL is a no-op. */
 LS_EXPORT void ls_backend_destroy(ls_backend_t *b);
