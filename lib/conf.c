@@ -63,7 +63,7 @@ static const prop_t props[] = {
     {"archive.time", P_ENUM, "event", 0, 0, "event|processing", 0,
      "Time for path escapes: the record's Kafka timestamp (event) or now "
      "(processing, Flume hdfs.useLocalTimeStamp)"},
-    {"archive.buffer.bytes", P_INT, "131072", 4096, 67108864, NULL, 0,
+    {"archive.buffer.bytes", P_INT, "65536", 4096, 67108864, NULL, 0,
      "Write buffer per open file, in bytes"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))

@@ -5,7 +5,7 @@ set -eu
 
 APT_PACKAGES="build-essential meson ninja-build pkg-config python3
 librdkafka-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev zlib1g-dev
-libssl-dev libmicrohttpd-dev kcat curl hyperfine time"
+libssl-dev libmicrohttpd-dev kcat curl hyperfine time bc"
 
 missing=""
 for p in $APT_PACKAGES; do
