@@ -16,5 +16,7 @@
 #include "template.h"
 #include "backend.h"
 #include "writer.h"
+#include "sigv4.h"
+#include "csv.h"
 
 #endif

@@ -12,8 +12,11 @@
  *   ... ls_event_destroy() every event ...
  *   te_env_destroy(env);
  *
- * Every event must be destroyed before te_env_destroy().  Topics are
- * created with TE_PARTITIONS partitions.
+ * Every event must be destroyed before te_env_destroy(): librdkafka's
+ * rd_kafka_destroy() waits for outstanding messages, so a leaked event
+ * shows up as a hang at teardown.  Topics are created with TE_PARTITIONS
+ * partitions.  The first te_make() of a process takes about 1 s (the
+ * consumer's first connection), later ones about 10 ms.
  */
 #ifndef LS_TEST_EVENTS_H
 #define LS_TEST_EVENTS_H
