@@ -65,6 +65,7 @@ class Server:
         try:
             rc = self.proc.wait(10)
         finally:
+            self.proc.stdout.close()
             shutil.rmtree(self.root, ignore_errors=True)
         return rc
 
@@ -237,7 +238,9 @@ class WebHdfsServerTest(unittest.TestCase):
         loc = json.loads(body)["Location"]
         self.assertTrue(loc.startswith("http://%s:%d%s" % (*self.s.addr["datanode"],
                                                            PREFIX + path)), loc)
-        self.assertNotIn("noredirect", loc)
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+        self.assertEqual(q["op"], "CREATE")
+        self.assertNotIn("noredirect", q)
         st, _, _ = self.s.url(loc, "PUT", body=b"data")
         self.assertEqual(st, 201)
         self.assertEqual(self.read(path), b"data")
@@ -359,6 +362,23 @@ class WebHdfsServerTest(unittest.TestCase):
         self.assertEqual(self.read(path), b"base:hello world")
         self.assertEqual(self.s.admin("GET", "/admin/leases")[1]["leases"], [])
         self.append(path, b"!")             # lease released at the end of the transfer
+
+    def test_client_disconnect_mid_body(self):
+        # bytes received before the disconnect stay (the DN closes its output
+        # stream when the channel goes inactive) and the lease is released
+        path = self.dir + "/cut"
+        st, h, _ = self.s.nn("PUT", path, op="CREATE", **{"user.name": "alice"})
+        u = urllib.parse.urlsplit(h["location"])
+        with socket.create_connection((u.hostname, u.port), timeout=10) as sock:
+            sock.sendall(("PUT %s?%s HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+                          "0123456789" % (u.path, u.query)).encode())
+            time.sleep(0.2)
+        deadline = time.monotonic() + 5
+        while self.s.admin("GET", "/admin/leases")[1]["leases"]:
+            self.assertLess(time.monotonic(), deadline, "lease not released")
+            time.sleep(0.02)
+        self.assertEqual(self.read(path), b"0123456789")
+        self.append(path, b"!")
 
     def test_lease_hold_recovery_in_progress(self):
         path = self.dir + "/held"
@@ -790,9 +810,13 @@ class WebHdfsServerTest(unittest.TestCase):
         st, h, body = self.s.nn("GET", "/", op="GETFILESTATUS", **{"user.name": "bad user"})
         remote_exception(self, st, h, body, "IllegalArgumentException", None, 400)
 
-    def test_require_user_flag(self):
-        other = Server("--require-user")
+    def test_require_user_flag_and_ready_file(self):
+        ready = os.path.join(tempfile.mkdtemp(prefix="webhdfs-ready-"), "ready")
+        other = Server("--require-user", "--ready-file", ready)
         try:
+            with open(ready) as f:
+                self.assertEqual(f.read(), other.ready_line + "\n")
+            shutil.rmtree(os.path.dirname(ready))
             st, h, body = other.nn("GET", "/", op="GETFILESTATUS")
             remote_exception(self, st, h, body, "SecurityException",
                              "java.lang.SecurityException", 401)

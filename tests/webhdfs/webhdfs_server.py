@@ -1077,7 +1077,7 @@ class BaseHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         n = body.drain()
-        if n:
+        if n and self.role in ROLES and not self._admin_req:
             self.app.stats.add_bytes("discarded", n, self.role)
 
     def reply(self, status, body=b"", ctype=None, headers=(), close=False):
