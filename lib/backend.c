@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend_int.h"
+#include "backend_webhdfs.h"
 #include "libstream/backend.h"
 
 struct ls_backend_s {
@@ -31,8 +32,8 @@ static const struct {
     open_fn_t *open;
 } schemes[] = {
     {"file", open_file_url},
-    {"webhdfs", NULL},
-    {"swebhdfs", NULL},
+    {"webhdfs", ls__backend_webhdfs_open},
+    {"swebhdfs", ls__backend_webhdfs_open},
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))

@@ -15,8 +15,11 @@
  * Exactly-once: the file's length is tracked, so an APPEND whose reply is
  * lost is checked with GETFILESTATUS before any retry (see
  * ls_webhdfs_append); the first chunk goes with CREATE overwrite=true,
- * which is safe to repeat.  After a failed append the file refuses
- * further appends (LS_ERR_STATE): the writer discards it.
+ * which is safe to repeat.  When any reply was lost during a file's life,
+ * close() checks the length once more (one GETFILESTATUS), so that a
+ * request a datanode finished late cannot slip into a published file.
+ * After a failed append the file refuses further appends (LS_ERR_STATE):
+ * the writer discards it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ struct ls_bfile_s {
     int64_t length; /* bytes written so far */
     int created;    /* the CREATE was sent */
     int broken;     /* an append failed: the content is unknown */
+    int recheck;    /* a lost reply was resolved: check length at close */
 };
 
 static ls_error_t *wh_mkdirs(void *self, const char *path)
@@ -67,15 +71,19 @@ static ls_error_t *wh_append(void *self, ls_bfile_t *f, const void *data,
                             "webhdfs append %s: an earlier append failed, "
                             "the file must be discarded",
                             f->path);
+    int amb = 0;
     if (!f->created) {
-        err = ls_webhdfs_create(w->c, f->path, data, len, 1);
+        err = ls__webhdfs_create_ex(w->c, f->path, data, len, 1, &amb);
         if (!err) {
             f->created = 1;
             f->length = (int64_t)len;
         }
     } else {
-        err = ls_webhdfs_append(w->c, f->path, data, len, &f->length);
+        err = ls__webhdfs_append_ex(w->c, f->path, data, len, &f->length,
+                                    &amb);
     }
+    if (amb)
+        f->recheck = 1;
     if (err)
         f->broken = 1;
     return err;
@@ -85,8 +93,22 @@ static ls_error_t *wh_close(void *self, ls_bfile_t *f)
 {
     wh_t *w = self;
     ls_error_t *err = NULL;
-    if (!f->created && !f->broken)
+    if (!f->created && !f->broken) {
         err = ls_webhdfs_create(w->c, f->path, NULL, 0, 1);
+    } else if (f->recheck && !f->broken) {
+        /* A request whose reply was lost could still have landed after
+         * we moved on (a stalled datanode): make sure the file holds
+         * exactly what we wrote before the caller publishes it. */
+        int64_t have = -1;
+        err = ls_webhdfs_stat(w->c, f->path, &have, NULL, NULL);
+        if (!err && have != f->length)
+            err = ls_error_new(LS_ERR_IO,
+                               "webhdfs close %s: the file holds %lld "
+                               "bytes, %lld were written (a request whose "
+                               "reply was lost landed late); discard it",
+                               f->path, (long long)have,
+                               (long long)f->length);
+    }
     free(f->path);
     free(f);
     return err;

@@ -323,6 +323,8 @@ ls_error_t *ls__http_do(ls__http_t *h, const ls__http_req_t *req,
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_USERAGENT, h->useragent);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    if (req->once)
+        SETOPT(CURLOPT_FRESH_CONNECT, 1L);
     if (h->o.connect_timeout_ms > 0)
         SETOPT(CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
     if (h->o.timeout_ms > 0)

@@ -54,6 +54,12 @@ typedef struct {
     size_t body_len;
     int has_body;
     size_t body_max; /* cap on the captured reply; 0: LS__HTTP_BODY_MAX */
+    /* Not idempotent (APPEND, RENAME, DELETE...): send it on a fresh
+     * connection.  On a reused keep-alive connection that turns out to be
+     * dead, libcurl silently sends a request again, which for these could
+     * apply it twice; on a fresh connection it never does, and the caller
+     * sees the failure and decides. */
+    int once;
 } ls__http_req_t;
 
 typedef struct {

@@ -42,6 +42,7 @@ typedef struct {
     const char *full;   /* full HDFS path */
     const char *extra;  /* encoded "&k=v..." or "" */
     int two_step;       /* CREATE/APPEND: namenode 307, then datanode */
+    int once;           /* not idempotent at the namenode (RENAME, DELETE) */
     const void *data;
     size_t len;
     size_t body_max;
@@ -648,17 +649,23 @@ static ls_error_t *attempt(ls_webhdfs_t *c, const call_t *k, try_t *t)
     }
     int put_or_post = !strcmp(k->method, "PUT") || !strcmp(k->method, "POST");
     ls__http_req_t rq = {k->method, url, nn_headers, NULL, 0, put_or_post,
-                         k->body_max};
+                         k->body_max, k->once};
     if ((err = ls__http_do(c->http, &rq, &c->resp))) {
+        /* A one-step operation (RENAME, DELETE...) the namenode received
+         * may have been done; step 1 of CREATE/APPEND changes nothing. */
+        t->ambiguous = !k->two_step && !c->resp.not_sent;
+        t->in_flight = t->ambiguous && c->resp.timed_out;
         err = ls_error_prefix(err, "%s: namenode %s", what,
                               c->nn[c->active]);
         goto out;
     }
     long st = c->resp.status;
     if (!k->two_step) {
-        if (st < 200 || st > 299)
+        if (st < 200 || st > 299) {
             err = ls__http_status_error(what, &c->resp, t->exc,
                                         sizeof(t->exc));
+            t->ambiguous = st >= 500;
+        }
         goto out;
     }
     if (st == 307 && c->resp.location) {
@@ -708,8 +715,11 @@ static ls_error_t *attempt(ls_webhdfs_t *c, const call_t *k, try_t *t)
 
     /* Step 2: the data, to the datanode. */
     t->at_nn = 0;
+    /* The data step is never idempotent: a fresh connection, so that
+     * libcurl cannot re-send it by itself (datanodes close after every
+     * reply anyway; HttpFS keeps connections). */
     ls__http_req_t dq = {k->method, loc, dn_headers, k->data, k->len, 1,
-                         k->body_max};
+                         k->body_max, 1};
     if ((err = ls__http_do(c->http, &dq, &c->resp))) {
         t->ambiguous = !c->resp.not_sent;
         t->in_flight = c->resp.timed_out;
@@ -894,7 +904,8 @@ static ls_error_t *stat_full(ls_webhdfs_t *c, const char *full,
                              int64_t *length, ls_webhdfs_type_t *type,
                              int64_t *mtime)
 {
-    call_t k = {"GETFILESTATUS", "GET", full, "", 0, NULL, 0, 0, -2};
+    call_t k = {.op = "GETFILESTATUS", .method = "GET", .full = full,
+                .extra = "", .verify_from = -2};
     ls_error_t *err = run(c, &k, NULL);
     if (err)
         return err;
@@ -945,7 +956,8 @@ ls_error_t *ls_webhdfs_mkdirs(ls_webhdfs_t *c, const char *path)
     ls_error_t *err = ls__webhdfs_full_path(c, path, &full);
     if (err)
         return err;
-    call_t k = {"MKDIRS", "PUT", full, "", 0, NULL, 0, 0, -2};
+    call_t k = {.op = "MKDIRS", .method = "PUT", .full = full, .extra = "",
+                .verify_from = -2};
     err = run(c, &k, NULL);
     if (!err && reply_boolean(&c->resp) != 1)
         err = reply_boolean(&c->resp) == 0
@@ -955,8 +967,6 @@ ls_error_t *ls_webhdfs_mkdirs(ls_webhdfs_t *c, const char *path)
                                  full)
                   : bad_reply("MKDIRS", full, &c->resp,
                               "{\"boolean\":true}");
-    if (ls_error_code(err) == LS_ERR_EXISTS) /* a file is in the way */
-        err = ls_error_prefix(err, "a path component is not a directory");
     free(full);
     return err;
 }
@@ -988,7 +998,9 @@ ls_error_t *ls__webhdfs_create_ex(ls_webhdfs_t *c, const char *path,
         free(full);
         return ls_error_new(LS_ERR_NOMEM, "webhdfs: out of memory");
     }
-    call_t k = {"CREATE", "PUT", full, extra, 1, data, len, 0, -2};
+    call_t k = {.op = "CREATE", .method = "PUT", .full = full,
+                .extra = extra, .two_step = 1, .data = data, .len = len,
+                .verify_from = -2};
     err = run(c, &k, &amb);
     if (amb && ls_error_code(err) == LS_ERR_EXISTS) {
         /* Our own lost request may have made it: same length is ours. */
@@ -1035,8 +1047,9 @@ ls_error_t *ls__webhdfs_append_ex(ls_webhdfs_t *c, const char *path,
     ls_error_t *err = ls__webhdfs_full_path(c, path, &full);
     if (err)
         return err;
-    call_t k = {"APPEND", "POST", full, "", 1, data, len, 0,
-                *length >= 0 ? *length : -1};
+    call_t k = {.op = "APPEND", .method = "POST", .full = full, .extra = "",
+                .two_step = 1, .data = data, .len = len,
+                .verify_from = *length >= 0 ? *length : -1};
     err = run(c, &k, ambiguous);
     if (!err && *length >= 0)
         *length += (int64_t)len;
@@ -1098,7 +1111,8 @@ ls_error_t *ls_webhdfs_rename(ls_webhdfs_t *c, const char *from,
                  add_param(&extra, &len, &cap, "renameoptions", "NONE")))
         err = ls_error_new(LS_ERR_NOMEM, "webhdfs: out of memory");
     if (!err) {
-        call_t k = {"RENAME", "PUT", ffrom, extra, 0, NULL, 0, 0, -2};
+        call_t k = {.op = "RENAME", .method = "PUT", .full = ffrom,
+                    .extra = extra, .once = 1, .verify_from = -2};
         err = run(c, &k, &amb);
         /* rename2 (renameoptions) answers with an empty body; the classic
          * rename with {"boolean": b}. */
@@ -1144,9 +1158,9 @@ ls_error_t *ls_webhdfs_delete(ls_webhdfs_t *c, const char *path,
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "webhdfs DELETE /: refusing to delete the root");
     }
-    call_t k = {"DELETE", "DELETE", full,
-                recursive ? "&recursive=true" : "&recursive=false", 0, NULL,
-                0, 0, -2};
+    call_t k = {.op = "DELETE", .method = "DELETE", .full = full,
+                .extra = recursive ? "&recursive=true" : "&recursive=false",
+                .once = 1, .verify_from = -2};
     err = run(c, &k, &amb);
     if (!err) {
         int b = reply_boolean(&c->resp);
@@ -1171,7 +1185,8 @@ ls_error_t *ls_webhdfs_list(ls_webhdfs_t *c, const char *path,
     ls_error_t *err = ls__webhdfs_full_path(c, path, &full);
     if (err)
         return err;
-    call_t k = {"LISTSTATUS", "GET", full, "", 0, NULL, 0, LIST_BODY_MAX, -2};
+    call_t k = {.op = "LISTSTATUS", .method = "GET", .full = full,
+                .extra = "", .body_max = LIST_BODY_MAX, .verify_from = -2};
     err = run(c, &k, NULL);
     if (!err && c->resp.body_truncated)
         err = ls_error_new(LS_ERR_GENERIC,
@@ -1214,5 +1229,8 @@ ls_error_t *ls_webhdfs_list(ls_webhdfs_t *c, const char *path,
     }
     cJSON_Delete(root);
     free(full);
+    /* Do not keep a huge listing's buffer for the client's lifetime. */
+    if (c->resp.cap > 4 * LS__HTTP_BODY_MAX)
+        ls__http_resp_free(&c->resp);
     return err;
 }

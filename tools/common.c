@@ -12,10 +12,16 @@
 const char *tool_name = "ls";
 volatile sig_atomic_t tool_stop = 0;
 
+static void global_cleanup(void) { ls_global_cleanup(); }
+
 void tool_init(const char *argv0)
 {
     const char *s = strrchr(argv0, '/');
     tool_name = s ? s + 1 : argv0;
+    ls_error_t *err = ls_global_init();
+    if (err)
+        tool_fail(err, EXIT_RUNTIME, NULL);
+    atexit(global_cleanup);
 }
 
 void tool_usage_error(const char *fmt, ...)

@@ -13,7 +13,8 @@
 /* The program name used in messages (set by tool_init). */
 extern const char *tool_name;
 
-/* Set tool_name from argv[0]'s basename. */
+/* Set tool_name from argv[0]'s basename and initialise the library's
+ * process-wide state (ls_global_init); exits 1 if that fails. */
 void tool_init(const char *argv0);
 
 /* Print "NAME: message" and "Try 'NAME --help'." to stderr, exit 2. */

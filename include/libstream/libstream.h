@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "version.h"
+#include "global.h"
 #include "error.h"
 #include "conf.h"
 #include "event.h"
@@ -18,5 +19,6 @@
 #include "writer.h"
 #include "sigv4.h"
 #include "csv.h"
+#include "webhdfs.h"
 
 #endif

@@ -19,13 +19,25 @@
  * FileAlreadyExistsException: ...", and ls_error_http_status() gives the
  * status.
  *
- * Retries: connection failures, timeouts, 5xx and lease/recovery errors
- * are retried with capped exponential backoff and full jitter
- * (hdfs.retries, hdfs.retry.backoff.ms, hdfs.retry.backoff.max.ms).  A
- * 4xx that cannot succeed is never retried.  With several namenodes
+ * Retries: connection failures, timeouts, 5xx and lease-recovery errors
+ * (RecoveryInProgressException, LeaseExpiredException,
+ * RetriableException, SafeModeException) are retried with capped
+ * exponential backoff and full jitter (hdfs.retries,
+ * hdfs.retry.backoff.ms, hdfs.retry.backoff.max.ms).  A 4xx that cannot
+ * succeed is never retried.  AlreadyBeingCreatedException (another
+ * writer holds the file's lease) is a conflict and is returned at once
+ * (LS_ERR_BUSY, retriable later), unless this very call's earlier attempt
+ * may hold that lease after a lost reply.  With several namenodes
  * (hdfs.namenodes) a request that cannot connect, or that a standby
  * answers (StandbyException), moves on to the next namenode at once; the
  * one that answered is remembered for later requests.
+ *
+ * Requests that are not idempotent (the data step of CREATE/APPEND,
+ * RENAME, DELETE) go on a fresh connection, so libcurl never re-sends
+ * them by itself; when their reply is lost, the client finds out what
+ * happened before it retries (see ls_webhdfs_append()).  A RENAME or
+ * DELETE retried after a lost reply that finds its work already done
+ * succeeds.
  *
  * Process-wide setup: call curl_global_init(CURL_GLOBAL_ALL) once at
  * startup, before other threads run; the library never calls it.
@@ -125,6 +137,14 @@ LS_EXPORT ls_error_t *ls_webhdfs_create(ls_webhdfs_t *c, const char *path,
  * -1 no check is possible and such a failure is returned, not retried.
  * Failures before any data was sent (namenode step, connect errors) are
  * retried normally.
+ *
+ * A timed-out request may still be running on the datanode, so after a
+ * timeout the client waits one more hdfs.timeout.ms before it looks at
+ * the length.  A datanode that stalls longer than that and then still
+ * applies the append can make the file longer than what was written (on
+ * real HDFS the file's lease usually prevents it); the WebHDFS storage
+ * backend checks the length once more when it closes such a file and
+ * fails the close rather than publish it.
  */
 LS_EXPORT ls_error_t *ls_webhdfs_append(ls_webhdfs_t *c, const char *path,
                                         const void *data, size_t len,
