@@ -63,6 +63,10 @@ static const prop_t props[] = {
     {"archive.time", P_ENUM, "event", 0, 0, "event|processing", 0,
      "Time for path escapes: the record's Kafka timestamp (event) or now "
      "(processing, Flume hdfs.useLocalTimeStamp)"},
+    {"archive.retry.backoff.ms", P_INT, "100", 1, 3600000, NULL, 0,
+     "First wait before retrying a failing destination (doubles each time)"},
+    {"archive.retry.backoff.max.ms", P_INT, "10000", 1, 3600000, NULL, 0,
+     "Longest wait between retries of a failing destination"},
     {"archive.buffer.bytes", P_INT, "65536", 4096, 67108864, NULL, 0,
      "Write buffer per open file, in bytes"},
     {"hdfs.user", P_STR, "", 0, 0, NULL, 0,

@@ -651,6 +651,55 @@ ls_error_t *ls_consumer_lag(ls_consumer_t *c, int timeout_ms, ls_lag_cb_t *cb,
     return err;
 }
 
+ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
+                             int32_t partition, int64_t offset)
+{
+    if (!c || !topic || offset < 0)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "ls_consumer_seek: invalid topic or offset %lld",
+                            (long long)offset);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    rd_kafka_resp_err_t re = e ? rd_kafka_error_code(e) : l->elems[0].err;
+    ls_error_t *err = NULL;
+    if (e || re)
+        err = ls_error_set_kafka_code(
+            ls_error_new(LS_ERR_KAFKA, "seek %s [%d] to %lld: %s", topic,
+                         (int)partition, (long long)offset,
+                         e ? rd_kafka_error_string(e) : rd_kafka_err2str(re)),
+            re);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (!err) {
+        /* The partition is no longer at its end. */
+        for (size_t i = 0; i < c->nparts; i++)
+            if (c->parts[i].partition == partition &&
+                !strcmp(c->parts[i].topic, topic) && c->parts[i].eof) {
+                c->parts[i].eof = 0;
+                c->neof--;
+            }
+    }
+    return err;
+}
+
+ls_error_t *ls_consumer_pause_all(ls_consumer_t *c, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (!c)
+        return ls_error_new(LS_ERR_INVALID_ARG, "ls_consumer_pause_all: "
+                                                "no consumer");
+    rd_kafka_resp_err_t re = rd_kafka_assignment(c->rk, &l);
+    if (!re && l->cnt)
+        re = pause ? rd_kafka_pause_partitions(c->rk, l)
+                   : rd_kafka_resume_partitions(c->rk, l);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return re ? ls__kafka_error(re, "%s partitions", pause ? "pause" : "resume")
+              : NULL;
+}
+
 ls_error_t *ls_consumer_close(ls_consumer_t *c)
 {
     if (!c || c->closed)

@@ -34,7 +34,16 @@ typedef struct {
     char *cdir, *cprefix;
     int64_t csec;
     int cvalid;
+    /* After a failure: the offset to re-read this partition from (the
+     * first record of the discarded file), or -1. */
+    int64_t rewind;
 } slot_t;
+
+static void set_rewind(slot_t *s, int64_t offset)
+{
+    if (s->rewind < 0 || offset < s->rewind)
+        s->rewind = offset;
+}
 
 struct ls_writer_s {
     ls_backend_t *backend;
@@ -71,9 +80,11 @@ void ls_writer_destroy(ls_writer_t *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->nslots; i++) {
+    /* Discard every open file first: discarding looks slots up by name. */
+    for (size_t i = 0; i < w->nslots; i++)
         ls_writer_discard_partition(w, w->slots[i].topic,
                                     w->slots[i].partition);
+    for (size_t i = 0; i < w->nslots; i++) {
         free(w->slots[i].topic);
         free(w->slots[i].buf);
         free(w->slots[i].cdir);
@@ -116,6 +127,16 @@ ls_error_t *ls_writer_new(ls_writer_t **out, ls_backend_t *backend,
                             ls_conf_get(conf, "archive.path"),
                             ls_conf_get(conf, "archive.prefix"));
     }
+    const char *path_s = ls_conf_get(conf, "archive.path");
+    const char *prefix_s = ls_conf_get(conf, "archive.prefix");
+    if (path_s[0] == '/' || strstr(path_s, "..") || strchr(prefix_s, '/')) {
+        ls_writer_destroy(w);
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "archive.path \"%s\" / archive.prefix \"%s\": "
+                            "expected a path relative to the destination "
+                            "without \"..\", and a prefix without '/'",
+                            path_s, prefix_s);
+    }
     if (ls_template_uses_time(w->prefix) || ls_template_uses_record(w->prefix)) {
         ls_writer_destroy(w);
         return ls_error_new(LS_ERR_INVALID_ARG,
@@ -148,6 +169,10 @@ ls_error_t *ls_writer_new(ls_writer_t **out, ls_backend_t *backend,
     w->envelope = !strcmp(ls_conf_get(conf, "archive.format"), "envelope");
     w->processing_time = !strcmp(ls_conf_get(conf, "archive.time"), "processing");
     w->bufcap = (size_t)ls__conf_int(conf, "archive.buffer.bytes");
+    /* Each WebHDFS append costs two HTTP requests: bigger chunks there. */
+    if (!ls_conf_is_set(conf, "archive.buffer.bytes") &&
+        strcmp(ls_backend_name(backend), "local"))
+        w->bufcap = 256 * 1024;
     *out = w;
     return NULL;
 }
@@ -164,8 +189,10 @@ void ls_writer_set_closed_cb(ls_writer_t *w, ls_file_closed_cb_t *cb,
 static slot_t *slot_get(ls_writer_t *w, const char *topic, int32_t partition,
                         int create)
 {
-    if (w->last < w->nslots && w->slots[w->last].topic_id == topic &&
-        w->slots[w->last].partition == partition)
+    /* The last slot first: records come in runs of one partition.  The
+     * name is compared too (a caller's buffer may be reused). */
+    if (w->last < w->nslots && w->slots[w->last].partition == partition &&
+        !strcmp(w->slots[w->last].topic, topic))
         return &w->slots[w->last];
     for (size_t i = 0; i < w->nslots; i++)
         if (w->slots[i].partition == partition &&
@@ -195,6 +222,7 @@ static slot_t *slot_get(ls_writer_t *w, const char *topic, int32_t partition,
     }
     s->topic_id = topic;
     s->partition = partition;
+    s->rewind = -1;
     w->last = w->nslots++;
     return s;
 }
@@ -332,6 +360,7 @@ static ls_error_t *finalize_many(ls_writer_t *w, slot_t **slots, size_t n)
             e = ls_error_prefix(e, "closing %s [%d] offsets %" PRId64 "..%" PRId64
                                    " (not committed)",
                                 s->topic, (int)s->partition, s->first, s->last);
+            set_rewind(s, s->first);
             ls_writer_discard_partition(w, s->topic, s->partition);
             if (!err)
                 err = e;
@@ -371,6 +400,7 @@ static ls_error_t *finalize_many(ls_writer_t *w, slot_t **slots, size_t n)
         uint64_t records = s->records, bytes = s->bytes;
         slot_reset(s);
         if (i >= done) {
+            set_rewind(s, first);
             ls_error_destroy(ls_backend_remove(w->backend, tmp[i]));
             continue;
         }
@@ -483,9 +513,11 @@ ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
             return err;
         }
     }
-    if (!s->open && (err = open_file(w, s, dir, prefix, offset)))
+    if (!s->open && (err = open_file(w, s, dir, prefix, offset))) {
+        set_rewind(s, offset);
         return ls_error_prefix(err, "%s [%d] offset %" PRId64, topic,
                                (int)partition, offset);
+    }
     size_t len;
     const void *v;
     if (w->envelope) {
@@ -509,6 +541,7 @@ ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
         err = put(w, s, "\n", 1);
     if (err) {
         int64_t first = s->first;
+        set_rewind(s, first);
         ls_writer_discard_partition(w, topic, partition);
         return ls_error_prefix(err, "writing %s [%d] offsets %" PRId64
                                     "..%" PRId64 " (discarded, not committed)",
@@ -567,6 +600,19 @@ ls_error_t *ls_writer_close_all(ls_writer_t *w)
     ls_error_t *err = finalize_many(w, open, n);
     free(open);
     return err;
+}
+
+void ls_writer_take_rewinds(ls_writer_t *w, ls_rewind_cb_t *cb, void *opaque)
+{
+    for (size_t i = 0; w && i < w->nslots; i++) {
+        slot_t *s = &w->slots[i];
+        if (s->rewind < 0)
+            continue;
+        int64_t off = s->rewind;
+        s->rewind = -1;
+        if (cb)
+            cb(opaque, s->topic, s->partition, off);
+    }
 }
 
 void ls_writer_stats(const ls_writer_t *w, uint64_t *files, uint64_t *records,

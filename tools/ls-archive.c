@@ -1,7 +1,5 @@
-/* ls-archive: a consumer group that archives Kafka topics into rolling
- * files on a destination, exactly once (Flume's Kafka source -> channel ->
- * HDFS sink, in one process). */
-#include <errno.h>
+/* ls-archive: archive Kafka topics into rolling files, exactly once.
+ * A thin main over ls_archiver_t: flags -> conf -> poll loop -> summary. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,8 +8,6 @@
 #include <unistd.h>
 
 #include "common.h"
-
-#define MAX_TOPICS 64
 
 static void usage(void)
 {
@@ -28,7 +24,8 @@ static void usage(void)
 "                          localhost:9092)\n"
 "  -t, --topic LIST        topics, comma-separated\n"
 "  -G, --group GROUP       consumer group (default: ls-archive)\n"
-"      --dest URL          file:///abs/dir or a directory\n"
+"      --dest URL          file:///abs/dir, a directory,\n"
+"                          webhdfs://namenode:9870/dir or swebhdfs://...\n"
 "      --path TEMPLATE     directory template [hdfs.path]\n"
 "                          (default: %%{topic}/%%Y-%%m-%%d)\n"
 "      --prefix P          file prefix [hdfs.filePrefix] (default:\n"
@@ -46,11 +43,12 @@ static void usage(void)
 "                          topic/partition/offset/timestamp/key/headers)\n"
 "      --gzip              gzip each file [hdfs.codeC=gzip]\n"
 "  -e, --exit              exit when every partition is archived to its end\n"
-"  -X, --property K=V      libstream or librdkafka property (repeatable)\n"
+"  -X, --property K=V      libstream (archive.*, hdfs.*) or librdkafka\n"
+"                          property (repeatable; -X list)\n"
 "  -c, --config FILE       key=value file: the long option names above\n"
-"                          (brokers, topic, dest, roll-count...), archive.*\n"
-"                          and kafka.* keys; flags override it\n"
-"  -q, --quiet             no progress or rebalance lines\n"
+"                          (brokers, topic, dest, roll-count...), archive.*,\n"
+"                          hdfs.* and kafka.* keys; flags override it\n"
+"  -q, --quiet             no progress, rebalance or retry lines\n"
 "  -h, --help              show this help\n"
 "\n"
 "Exit status: 0 done (or stopped by SIGINT/SIGTERM after closing complete\n"
@@ -58,92 +56,11 @@ static void usage(void)
 "committed), 2 usage or configuration error.\n");
 }
 
-typedef struct {
-    ls_consumer_t *c;
-    ls_writer_t *w;
-    int quiet;
-    ls_error_t *fatal;
-    uint64_t commits;
-} archiver_t;
-
-static void on_closed(void *opaque, const char *topic, int32_t partition,
-                      int64_t first, int64_t last, const char *path,
-                      uint64_t records, uint64_t bytes)
+static void on_log(void *opaque, int level, const char *msg)
 {
-    archiver_t *a = opaque;
-    (void)first, (void)path, (void)records, (void)bytes;
-    /* The file is durable and renamed: now its offsets are done. */
-    ls_error_t *err = ls_consumer_commit(a->c, topic, partition, last + 1);
-    if (err) {
-        /* Not fatal: recovery reads the destination, not the commit. */
-        if (!a->quiet)
-            tool_warn("warning: %s", ls_error_message(err));
-        ls_error_destroy(err);
-    } else {
-        a->commits++;
-    }
-}
-
-static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
-                                ls_partition_list_t *parts)
-{
-    archiver_t *a = opaque;
-    size_t n = ls_partition_list_count(parts);
-    if (kind == LS_REBALANCE_ASSIGN) {
-        /* Recover per topic: one scan of the destination each. */
-        int32_t *ids = calloc(n ? n : 1, sizeof(int32_t));
-        int64_t *next = calloc(n ? n : 1, sizeof(int64_t));
-        size_t *idx = calloc(n ? n : 1, sizeof(size_t));
-        char *done = calloc(n ? n : 1, 1);
-        ls_error_t *err = NULL;
-        if (!ids || !next || !idx || !done)
-            err = ls_error_new(LS_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; i < n && !err; i++) {
-            if (done[i])
-                continue;
-            const char *topic = ls_partition_list_topic(parts, i);
-            size_t k = 0;
-            for (size_t j = i; j < n; j++)
-                if (!done[j] && !strcmp(ls_partition_list_topic(parts, j), topic)) {
-                    ids[k] = ls_partition_list_partition(parts, j);
-                    idx[k++] = j;
-                    done[j] = 1;
-                }
-            err = ls_writer_recover(a->w, topic, ids, k, next);
-            for (size_t j = 0; !err && j < k; j++)
-                if (next[j] >= 0)
-                    ls_partition_list_set_offset(parts, idx[j], next[j]);
-        }
-        free(ids);
-        free(next);
-        free(idx);
-        free(done);
-        if (!err && !a->quiet)
-            tool_warn("assigned %zu partition(s)", n);
-        return err;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *topic = ls_partition_list_topic(parts, i);
-        int32_t p = ls_partition_list_partition(parts, i);
-        if (kind == LS_REBALANCE_LOST) {
-            ls_writer_discard_partition(a->w, topic, p);
-            continue;
-        }
-        ls_error_t *err = ls_writer_close_partition(a->w, topic, p);
-        if (err) {
-            tool_warn("warning: %s", ls_error_message(err));
-            ls_error_destroy(err);
-        }
-    }
-    if (!a->quiet)
-        tool_warn("%s %zu partition(s)",
-                  kind == LS_REBALANCE_LOST ? "lost" : "revoked", n);
-    return NULL;
-}
-
-static void set_flag(ls_conf_t *conf, const char *key, const char *value)
-{
-    tool_conf_set(conf, key, value);
+    int quiet = *(int *)opaque;
+    if (!quiet || level <= LS_LOG_WARNING)
+        tool_warn("%s", msg);
 }
 
 int main(int argc, char **argv)
@@ -172,6 +89,15 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *shortopts = "b:t:G:eX:c:qh";
+    static const char *const keys[] = {
+        [O_DEST - O_DEST] = "archive.dest", [O_PATH - O_DEST] = "archive.path",
+        [O_PREFIX - O_DEST] = "archive.prefix",
+        [O_SUFFIX - O_DEST] = "archive.suffix",
+        [O_RCOUNT - O_DEST] = "archive.roll.count",
+        [O_RBYTES - O_DEST] = "archive.roll.bytes",
+        [O_RINT - O_DEST] = "archive.roll.interval",
+        [O_IDLE - O_DEST] = "archive.idle.timeout",
+        [O_FORMAT - O_DEST] = "archive.format"};
 
     tool_init(argv[0]);
     ls_conf_t *conf = ls_conf_new();
@@ -195,19 +121,14 @@ int main(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (opt) {
-        case 'b': set_flag(conf, "bootstrap.servers", optarg); break;
-        case 't': set_flag(conf, "archive.topics", optarg); break;
-        case 'G': set_flag(conf, "group.id", optarg); break;
-        case O_DEST: set_flag(conf, "archive.dest", optarg); break;
-        case O_PATH: set_flag(conf, "archive.path", optarg); break;
-        case O_PREFIX: set_flag(conf, "archive.prefix", optarg); break;
-        case O_SUFFIX: set_flag(conf, "archive.suffix", optarg); break;
-        case O_RCOUNT: set_flag(conf, "archive.roll.count", optarg); break;
-        case O_RBYTES: set_flag(conf, "archive.roll.bytes", optarg); break;
-        case O_RINT: set_flag(conf, "archive.roll.interval", optarg); break;
-        case O_IDLE: set_flag(conf, "archive.idle.timeout", optarg); break;
-        case O_FORMAT: set_flag(conf, "archive.format", optarg); break;
-        case O_GZIP: set_flag(conf, "archive.gzip", "true"); break;
+        case 'b': tool_conf_set(conf, "bootstrap.servers", optarg); break;
+        case 't': tool_conf_set(conf, "archive.topics", optarg); break;
+        case 'G': tool_conf_set(conf, "group.id", optarg); break;
+        case O_DEST: case O_PATH: case O_PREFIX: case O_SUFFIX: case O_RCOUNT:
+        case O_RBYTES: case O_RINT: case O_IDLE: case O_FORMAT:
+            tool_conf_set(conf, keys[opt - O_DEST], optarg);
+            break;
+        case O_GZIP: tool_conf_set(conf, "archive.gzip", "true"); break;
         case 'e': stop_at_end = 1; break;
         case 'X': tool_conf_kv(conf, optarg); break;
         case 'c': break;
@@ -220,144 +141,85 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         tool_usage_error("unexpected argument '%s'", argv[optind]);
-
-    char *topics_arg = strdup(ls_conf_get(conf, "archive.topics"));
-    const char *dest = ls_conf_get(conf, "archive.dest");
-    if (!topics_arg || !*topics_arg)
+    if (!*ls_conf_get(conf, "archive.topics"))
         tool_usage_error("-t TOPIC is required (or topic= in the config)");
-    if (!*dest)
+    if (!*ls_conf_get(conf, "archive.dest"))
         tool_usage_error("--dest URL is required (or dest= in the config)");
-    const char *topics[MAX_TOPICS];
-    size_t ntopics = 0;
-    for (char *save = NULL, *t = strtok_r(topics_arg, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        if (ntopics == MAX_TOPICS)
-            tool_usage_error("too many topics (at most %d)", MAX_TOPICS);
-        topics[ntopics++] = t;
-    }
     if (!ls_conf_is_set(conf, "bootstrap.servers"))
-        set_flag(conf, "bootstrap.servers", tool_brokers(NULL));
-    if (!ls_conf_is_set(conf, "group.id"))
-        set_flag(conf, "group.id", "ls-archive");
+        tool_conf_set(conf, "bootstrap.servers", tool_brokers(NULL));
     /* Bound what librdkafka prefetches (memory stays flat when the
      * destination is slow): 16 MiB unless the user says otherwise. */
     if (!ls_conf_is_set(conf, "queued.max.messages.kbytes"))
-        set_flag(conf, "queued.max.messages.kbytes", "16384");
+        tool_conf_set(conf, "queued.max.messages.kbytes", "16384");
     /* librdkafka 2.0 backs a partition off for fetch.error.backoff.ms
      * (500 ms) when that queue is full; a short backoff keeps the bound
      * without stalling the fetcher. */
     if (!ls_conf_is_set(conf, "fetch.error.backoff.ms"))
-        set_flag(conf, "fetch.error.backoff.ms", "10");
+        tool_conf_set(conf, "fetch.error.backoff.ms", "10");
     /* Measured on the embedded broker: 500 ms (librdkafka's default)
      * costs ~25% of the drain rate; 100 ms keeps idle polling cheap. */
     if (!ls_conf_is_set(conf, "fetch.wait.max.ms"))
-        set_flag(conf, "fetch.wait.max.ms", "100");
+        tool_conf_set(conf, "fetch.wait.max.ms", "100");
     if (stop_at_end)
-        set_flag(conf, "consumer.stop.at.end", "true");
+        tool_conf_set(conf, "consumer.stop.at.end", "true");
 
-    archiver_t a = {0};
-    a.quiet = quiet;
-    ls_backend_t *backend;
-    ls_error_t *err = ls_backend_open(&backend, dest, conf);
+    ls_archiver_t *a;
+    ls_error_t *err = ls_archiver_new(&a, conf);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  "--dest");
-    if ((err = ls_writer_new(&a.w, backend, conf)))
-        tool_fail(err, EXIT_USAGE, NULL);
-    ls_writer_set_closed_cb(a.w, on_closed, &a);
-    if ((err = ls_consumer_new(&a.c, conf)))
-        tool_fail(err, EXIT_USAGE, NULL);
-    ls_consumer_set_rebalance_cb(a.c, on_rebalance, &a);
-    tool_install_signals();
-    if ((err = ls_consumer_subscribe(a.c, topics, ntopics)))
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
+        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ||
+                               ls_error_code(err) == LS_ERR_UNKNOWN_KEY
+                           ? EXIT_USAGE
+                           : EXIT_RUNTIME,
                   NULL);
+    ls_archiver_set_log_cb(a, on_log, &quiet);
+    tool_install_signals();
 
-    ls_event_t *evs[1000];
     uint64_t n = 0;
-    double start = tool_now(), first_at = 0, last_tick = start,
-           last_progress = start;
+    double start = tool_now(), first_at = 0, last_progress = start;
     int tty = !quiet && isatty(2), rc = 0;
     while (!tool_stop) {
         size_t cnt = 0;
-        err = ls_consumer_poll(a.c, evs, 1000, 200, &cnt);
-        if (cnt && !first_at)
-            first_at = tool_now();
-        ls_error_t *werr = NULL;
-        for (size_t i = 0; i < cnt; i++) {
-            if (!werr)
-                werr = ls_writer_write(a.w, evs[i]);
-            ls_event_destroy(evs[i]);
-        }
-        n += cnt;
-        if (werr) {
-            tool_warn("%s", ls_error_message(werr));
-            ls_error_destroy(werr);
+        if ((err = ls_archiver_poll(a, 200, &cnt))) {
+            tool_warn("%s", ls_error_message(err));
             ls_error_destroy(err);
             rc = EXIT_RUNTIME;
             break;
         }
-        if (err) {
-            if (!ls_error_is_retriable(err)) {
-                tool_warn("%s", ls_error_message(err));
-                ls_error_destroy(err);
-                rc = EXIT_RUNTIME;
-                break;
-            }
-            if (!quiet)
-                tool_warn("warning: %s", ls_error_message(err));
-            ls_error_destroy(err);
-        }
+        if (cnt && !first_at)
+            first_at = tool_now();
+        n += cnt;
         double now = tool_now();
-        if (now - last_tick >= 0.5) {
-            last_tick = now;
-            if ((err = ls_writer_tick(a.w))) {
-                tool_warn("%s", ls_error_message(err));
-                ls_error_destroy(err);
-                rc = EXIT_RUNTIME;
-                break;
-            }
-        }
         if (tty && now - last_progress >= 1.0) {
             uint64_t files;
-            ls_writer_stats(a.w, &files, NULL, NULL, NULL);
+            ls_archiver_counts(a, NULL, NULL, &files, NULL, NULL, NULL);
             fprintf(stderr, "\r%s: %" PRIu64 " records, %" PRIu64 " files, "
                     "%.0f records/s   ", tool_name, n, files,
                     n / (now - start));
             last_progress = now;
         }
-        if (stop_at_end && ls_consumer_at_end(a.c))
+        if (stop_at_end && ls_archiver_at_end(a))
             break;
     }
     if (tty)
         fputc('\n', stderr);
     /* Close what is complete (so it is committed), then leave the group. */
     double close_start = tool_now();
-    if (rc == 0 && (err = ls_writer_close_all(a.w))) {
+    if ((err = ls_archiver_close(a))) {
         tool_warn("%s", ls_error_message(err));
         ls_error_destroy(err);
         rc = EXIT_RUNTIME;
     }
-    double close_secs = tool_now() - close_start;
-    a.quiet = 1;
-    ls_error_destroy(ls_consumer_close(a.c));
     double end = tool_now();
-    uint64_t files, records, bytes;
-    size_t open_files;
-    ls_writer_stats(a.w, &files, &records, &bytes, &open_files);
+    uint64_t records, files, bytes, commits, retries;
+    ls_archiver_counts(a, NULL, &records, &files, &bytes, &commits, &retries);
     fprintf(stderr, "%s: %" PRIu64 " records archived in %" PRIu64 " files "
-            "(%" PRIu64 " bytes, %" PRIu64 " commits) in %.2f s; steady state "
-            "%.2f s from the first record (%.0f records/s); final close "
-            "%.2f s\n", tool_name, records, files, bytes, a.commits,
-            end - start,
+            "(%" PRIu64 " bytes, %" PRIu64 " commits, %" PRIu64 " retries) "
+            "in %.2f s; steady state %.2f s from the first record "
+            "(%.0f records/s); final close %.2f s\n", tool_name, records,
+            files, bytes, commits, retries, end - start,
             first_at ? end - first_at : 0.0,
             first_at && end > first_at ? records / (end - first_at) : 0.0,
-            close_secs);
-    ls_consumer_destroy(a.c);
-    ls_writer_destroy(a.w);
-    ls_backend_destroy(backend);
-    free(topics_arg);
+            end - close_start);
+    ls_archiver_destroy(a);
     return rc;
 }

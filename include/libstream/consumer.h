@@ -158,6 +158,23 @@ LS_EXPORT ls_error_t *ls_consumer_lag(ls_consumer_t *c, int timeout_ms,
                                       ls_lag_cb_t *cb, void *opaque);
 
 /**
+ * Re-read one assigned partition from offset (e.g. after a sink discarded
+ * a file).  Records of that partition fetched before the seek are
+ * dropped by librdkafka; the caller drops any it still holds.  Fails with
+ * LS_ERR_KAFKA (e.g. the partition is not assigned).
+ */
+LS_EXPORT ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
+                                       int32_t partition, int64_t offset);
+
+/**
+ * Pause (pause != 0) or resume fetching of every assigned partition:
+ * backpressure while a sink is failing, so memory stays bounded while the
+ * caller keeps polling (which serves rebalances and group liveness).
+ * Resuming re-fetches from the position the caller has reached.
+ */
+LS_EXPORT ls_error_t *ls_consumer_pause_all(ls_consumer_t *c, int pause);
+
+/**
  * Leave the group: revoke callbacks run (so sinks can commit), then the
  * consumer stops.  After close only ls_consumer_destroy() is valid.
  */

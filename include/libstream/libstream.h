@@ -20,5 +20,6 @@
 #include "sigv4.h"
 #include "csv.h"
 #include "webhdfs.h"
+#include "archiver.h"
 
 #endif

@@ -100,6 +100,18 @@ LS_EXPORT void ls_writer_discard_partition(ls_writer_t *w, const char *topic,
 /** Close every open file.  Stops at the first failure. */
 LS_EXPORT ls_error_t *ls_writer_close_all(ls_writer_t *w);
 
+/** Callback of ls_writer_take_rewinds(). */
+typedef void(ls_rewind_cb_t)(void *opaque, const char *topic,
+                             int32_t partition, int64_t offset);
+
+/**
+ * After failures: call cb once for each partition whose file was
+ * discarded, with the offset it must be re-read from (the first record of
+ * that file; the caller seeks its consumer there), and forget them.
+ */
+LS_EXPORT void ls_writer_take_rewinds(ls_writer_t *w, ls_rewind_cb_t *cb,
+                                      void *opaque);
+
 /** Totals so far: files closed, records and bytes (before compression) in
  *  closed files, files open now.  Any pointer may be NULL. */
 LS_EXPORT void ls_writer_stats(const ls_writer_t *w, uint64_t *files,

@@ -80,3 +80,29 @@ expect_stderr() {
         fail "stderr lacks '$1'"
     }
 }
+
+# start_webhdfs: start the WebHDFS test server (files under $TMP/hdfs);
+# sets NAMENODE, DATANODE, STANDBY, ADMIN (host:port) and HDFS_ROOT.
+start_webhdfs() {
+    HDFS_ROOT="$TMP/hdfs"
+    mkdir -p "$HDFS_ROOT"
+    python3 "$LS_SRC/tests/webhdfs/webhdfs_server.py" --root "$HDFS_ROOT" \
+        --exit-with-parent "$@" >"$TMP/webhdfs.out" 2>"$TMP/webhdfs.err" &
+    PIDS="$PIDS $!"
+    wait_until 20 test -s "$TMP/webhdfs.out" || fail "webhdfs server did not start"
+    line=$(head -n 1 "$TMP/webhdfs.out")
+    NAMENODE=$(echo "$line" | sed 's/.*namenode=\([^ ]*\).*/\1/')
+    DATANODE=$(echo "$line" | sed 's/.*datanode=\([^ ]*\).*/\1/')
+    STANDBY=$(echo "$line" | sed 's/.*standby=\([^ ]*\).*/\1/')
+    ADMIN=$(echo "$line" | sed 's/.*admin=\([^ ]*\).*/\1/')
+    export NAMENODE DATANODE STANDBY ADMIN HDFS_ROOT
+}
+
+# webhdfs_admin METHOD PATH [JSON]: call the test server's admin API.
+webhdfs_admin() {
+    if [ $# -ge 3 ]; then
+        curl -sf -X "$1" -H 'Content-Type: application/json' -d "$3" "http://$ADMIN$2"
+    else
+        curl -sf -X "$1" "http://$ADMIN$2"
+    fi
+}

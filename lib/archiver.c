@@ -1,0 +1,404 @@
+/* libstream: the archiver — consumer group -> rolling writer, with
+ * commit-after-rename, recovery from the destination on assignment, and
+ * pause/seek/backoff while the destination fails. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf_int.h"
+#include "libstream/archiver.h"
+#include "libstream/backend.h"
+#include "libstream/consumer.h"
+#include "libstream/writer.h"
+
+#define BATCH 1000
+#define MAX_TOPICS 256
+
+struct ls_archiver_s {
+    ls_backend_t *backend;
+    ls_writer_t *w;
+    ls_consumer_t *c;
+    ls_archiver_log_cb_t *log;
+    void *log_opaque;
+    char *topics_buf;
+    const char *topics[MAX_TOPICS];
+    size_t ntopics;
+    int64_t backoff_ms, backoff_min, backoff_max;
+    double retry_at; /* monotonic seconds; 0: not backing off */
+    uint64_t rng;    /* xorshift state for backoff jitter */
+    double last_tick;
+    uint64_t consumed, commits, retries;
+    /* Partitions whose file failed in the current batch: their later
+     * records in that batch are dropped (they will be re-read). */
+    struct {
+        const char *topic;
+        int32_t partition;
+    } skip[64];
+    size_t nskip;
+    int skip_overflow;
+    ls_event_t *evs[BATCH];
+    int closed;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    if (!a->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    a->log(a->log_opaque, level, buf);
+}
+
+static void on_closed(void *opaque, const char *topic, int32_t partition,
+                      int64_t first, int64_t last, const char *path,
+                      uint64_t records, uint64_t bytes)
+{
+    ls_archiver_t *a = opaque;
+    (void)first, (void)path, (void)records, (void)bytes;
+    /* The file is durable and renamed: now its offsets are done. */
+    ls_error_t *err = ls_consumer_commit(a->c, topic, partition, last + 1);
+    if (err) {
+        /* Not fatal: recovery reads the destination, not the commit. */
+        logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+        ls_error_destroy(err);
+    } else {
+        a->commits++;
+    }
+}
+
+static ls_error_t *recover(ls_archiver_t *a, ls_partition_list_t *parts)
+{
+    size_t n = ls_partition_list_count(parts);
+    int32_t *ids = calloc(n ? n : 1, sizeof(int32_t));
+    int64_t *next = calloc(n ? n : 1, sizeof(int64_t));
+    size_t *idx = calloc(n ? n : 1, sizeof(size_t));
+    char *done = calloc(n ? n : 1, 1);
+    ls_error_t *err = NULL;
+    if (!ids || !next || !idx || !done)
+        err = ls_error_new(LS_ERR_NOMEM, "out of memory");
+    /* One scan of the destination per topic. */
+    for (size_t i = 0; i < n && !err; i++) {
+        if (done[i])
+            continue;
+        const char *topic = ls_partition_list_topic(parts, i);
+        size_t k = 0;
+        for (size_t j = i; j < n; j++)
+            if (!done[j] && !strcmp(ls_partition_list_topic(parts, j), topic)) {
+                ids[k] = ls_partition_list_partition(parts, j);
+                idx[k++] = j;
+                done[j] = 1;
+            }
+        err = ls_writer_recover(a->w, topic, ids, k, next);
+        for (size_t j = 0; !err && j < k; j++)
+            if (next[j] >= 0)
+                ls_partition_list_set_offset(parts, idx[j], next[j]);
+    }
+    free(ids);
+    free(next);
+    free(idx);
+    free(done);
+    return err;
+}
+
+static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
+                                ls_partition_list_t *parts)
+{
+    ls_archiver_t *a = opaque;
+    size_t n = ls_partition_list_count(parts);
+    if (kind == LS_REBALANCE_ASSIGN) {
+        ls_error_t *err = NULL;
+        /* A slow or failing destination: retry the scan a few times. */
+        for (int attempt = 0; attempt < 5; attempt++) {
+            ls_error_destroy(err);
+            err = recover(a, parts);
+            if (!err || !ls_error_is_retriable(err))
+                break;
+            logf_(a, LS_LOG_WARNING, "recovery failed, retrying: %s",
+                  ls_error_message(err));
+            struct timespec ts = {0, 200000000L << (attempt < 2 ? attempt : 2)};
+            nanosleep(&ts, NULL);
+        }
+        if (!err)
+            logf_(a, LS_LOG_INFO, "assigned %zu partition(s)", n);
+        return err;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *topic = ls_partition_list_topic(parts, i);
+        int32_t p = ls_partition_list_partition(parts, i);
+        if (kind == LS_REBALANCE_LOST) {
+            ls_writer_discard_partition(a->w, topic, p);
+            continue;
+        }
+        ls_error_t *err = ls_writer_close_partition(a->w, topic, p);
+        if (err) {
+            /* Discarded: the next owner re-reads it from the destination. */
+            logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+            ls_error_destroy(err);
+        }
+    }
+    ls_writer_take_rewinds(a->w, NULL, NULL);
+    logf_(a, LS_LOG_INFO, "%s %zu partition(s)",
+          kind == LS_REBALANCE_LOST ? "lost" : "revoked", n);
+    return NULL;
+}
+
+void ls_archiver_destroy(ls_archiver_t *a)
+{
+    if (!a)
+        return;
+    ls_consumer_destroy(a->c);
+    ls_writer_destroy(a->w);
+    ls_backend_destroy(a->backend);
+    free(a->topics_buf);
+    free(a);
+}
+
+ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
+{
+    if (!out || !conf)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "ls_archiver_new: out and conf are required");
+    *out = NULL;
+    const char *topics = ls_conf_get(conf, "archive.topics");
+    const char *dest = ls_conf_get(conf, "archive.dest");
+    if (!*topics)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "archive.topics is empty: expected one or more "
+                            "topics, comma-separated");
+    if (!*dest)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "archive.dest is empty: expected file:///dir, a "
+                            "directory, or webhdfs://host:port/dir");
+    ls_archiver_t *a = calloc(1, sizeof(*a));
+    if (!a || !(a->topics_buf = strdup(topics))) {
+        free(a);
+        return ls_error_new(LS_ERR_NOMEM, "out of memory");
+    }
+    for (char *save = NULL, *t = strtok_r(a->topics_buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        if (a->ntopics == MAX_TOPICS) {
+            ls_archiver_destroy(a);
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "archive.topics: too many topics (at most %d)",
+                                MAX_TOPICS);
+        }
+        a->topics[a->ntopics++] = t;
+    }
+    a->backoff_min = ls__conf_int(conf, "archive.retry.backoff.ms");
+    a->backoff_max = ls__conf_int(conf, "archive.retry.backoff.max.ms");
+    a->backoff_ms = a->backoff_min;
+    a->last_tick = mono();
+    a->rng = (uint64_t)(uintptr_t)a ^ (uint64_t)(a->last_tick * 1e9) ^ 1;
+
+    ls_conf_t *cc = ls_conf_dup(conf);
+    ls_error_t *err = cc ? NULL : ls_error_new(LS_ERR_NOMEM, "out of memory");
+    if (!err && !ls_conf_is_set(cc, "group.id"))
+        err = ls_conf_set(cc, "group.id", "ls-archive");
+    if (!err)
+        err = ls_backend_open(&a->backend, dest, conf);
+    if (!err)
+        err = ls_writer_new(&a->w, a->backend, conf);
+    if (!err)
+        err = ls_consumer_new(&a->c, cc);
+    if (err) {
+        ls_conf_destroy(cc);
+        ls_archiver_destroy(a);
+        return err;
+    }
+    ls_writer_set_closed_cb(a->w, on_closed, a);
+    ls_consumer_set_rebalance_cb(a->c, on_rebalance, a);
+    if ((err = ls_consumer_subscribe(a->c, a->topics, a->ntopics))) {
+        ls_archiver_destroy(a);
+        return err;
+    }
+    ls_conf_destroy(conf);
+    *out = a;
+    return NULL;
+}
+
+void ls_archiver_set_log_cb(ls_archiver_t *a, ls_archiver_log_cb_t *cb,
+                            void *opaque)
+{
+    if (a) {
+        a->log = cb;
+        a->log_opaque = opaque;
+    }
+}
+
+static void on_rewind(void *opaque, const char *topic, int32_t partition,
+                      int64_t offset)
+{
+    ls_archiver_t *a = opaque;
+    ls_error_t *err = ls_consumer_seek(a->c, topic, partition, offset);
+    if (err) {
+        /* Not assigned any more: its next owner recovers it. */
+        logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+        ls_error_destroy(err);
+    }
+    if (a->nskip < sizeof(a->skip) / sizeof(a->skip[0])) {
+        a->skip[a->nskip].topic = topic;
+        a->skip[a->nskip].partition = partition;
+        a->nskip++;
+    } else {
+        a->skip_overflow = 1;
+    }
+}
+
+static int skipped(const ls_archiver_t *a, const ls_event_t *ev)
+{
+    if (a->skip_overflow)
+        return 1;
+    for (size_t i = 0; i < a->nskip; i++)
+        if (a->skip[i].partition == ls_event_partition(ev) &&
+            !strcmp(a->skip[i].topic, ls_event_topic(ev)))
+            return 1;
+    return 0;
+}
+
+/* A retriable destination failure: re-read what was discarded, pause
+ * everything, retry after a backoff. */
+static void back_off(ls_archiver_t *a, ls_error_t *err)
+{
+    ls_writer_take_rewinds(a->w, on_rewind, a);
+    ls_error_destroy(ls_consumer_pause_all(a->c, 1));
+    a->retries++;
+    a->rng ^= a->rng << 13;
+    a->rng ^= a->rng >> 7;
+    a->rng ^= a->rng << 17;
+    double jitter = 0.5 + (double)(a->rng % 1000) / 2000.0;
+    a->retry_at = mono() + a->backoff_ms * jitter / 1000.0;
+    logf_(a, LS_LOG_WARNING, "destination failing, paused, retrying in %.1f s: %s",
+          a->backoff_ms * jitter / 1000.0, ls_error_message(err));
+    a->backoff_ms = a->backoff_ms * 2 > a->backoff_max ? a->backoff_max
+                                                       : a->backoff_ms * 2;
+}
+
+/* Handle a writer error: back off when retriable, else hand it back. */
+static ls_error_t *sink_error(ls_archiver_t *a, ls_error_t *err)
+{
+    if (!ls_error_is_retriable(err))
+        return err;
+    back_off(a, err);
+    ls_error_destroy(err);
+    return NULL;
+}
+
+ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
+                             size_t *processed)
+{
+    size_t cnt = 0;
+    if (processed)
+        *processed = 0;
+    if (!a || a->closed)
+        return ls_error_new(LS_ERR_STATE, "ls_archiver_poll: closed");
+    double now = mono();
+    if (a->retry_at) {
+        /* Keep the group alive while paused; resume when it is time. */
+        if (now < a->retry_at) {
+            int wait = (int)((a->retry_at - now) * 1000);
+            if (wait < timeout_ms)
+                timeout_ms = wait;
+        } else {
+            a->retry_at = 0;
+            ls_error_destroy(ls_consumer_pause_all(a->c, 0));
+        }
+    }
+    ls_error_t *err = ls_consumer_poll(a->c, a->evs, BATCH, timeout_ms, &cnt);
+    if (err && ls_error_is_retriable(err)) {
+        logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+        ls_error_destroy(err);
+        err = NULL;
+    }
+    ls_error_t *werr = NULL;
+    a->nskip = 0;
+    a->skip_overflow = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        if (!werr && !skipped(a, a->evs[i])) {
+            ls_error_t *e = ls_writer_write(a->w, a->evs[i]);
+            if (e) {
+                werr = sink_error(a, e);
+            } else if (!a->retry_at) {
+                a->backoff_ms = a->backoff_min; /* healthy again */
+            }
+        }
+        ls_event_destroy(a->evs[i]);
+    }
+    a->consumed += cnt;
+    if (processed)
+        *processed = cnt;
+    if (werr) {
+        ls_error_destroy(err);
+        return werr;
+    }
+    if (err)
+        return err;
+    now = mono();
+    if (now - a->last_tick >= 0.5) {
+        a->last_tick = now;
+        ls_error_t *e = ls_writer_tick(a->w);
+        if (e && (e = sink_error(a, e)))
+            return e;
+    }
+    return NULL;
+}
+
+int ls_archiver_at_end(const ls_archiver_t *a)
+{
+    return a && !a->retry_at && ls_consumer_at_end(a->c);
+}
+
+ls_error_t *ls_archiver_close(ls_archiver_t *a)
+{
+    if (!a || a->closed)
+        return NULL;
+    ls_error_t *err = ls_writer_close_all(a->w);
+    ls_writer_take_rewinds(a->w, NULL, NULL);
+    a->closed = 1;
+    ls_error_t *cerr = ls_consumer_close(a->c);
+    if (!err)
+        err = cerr;
+    else
+        ls_error_destroy(cerr);
+    return err;
+}
+
+void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
+                        uint64_t *archived, uint64_t *files, uint64_t *bytes,
+                        uint64_t *commits, uint64_t *retries)
+{
+    uint64_t f = 0, r = 0, b = 0;
+    if (a)
+        ls_writer_stats(a->w, &f, &r, &b, NULL);
+    if (consumed)
+        *consumed = a ? a->consumed : 0;
+    if (archived)
+        *archived = r;
+    if (files)
+        *files = f;
+    if (bytes)
+        *bytes = b;
+    if (commits)
+        *commits = a ? a->commits : 0;
+    if (retries)
+        *retries = a ? a->retries : 0;
+}
+
+const char *ls_archiver_destination(const ls_archiver_t *a)
+{
+    return a ? ls_backend_root(a->backend) : "";
+}
