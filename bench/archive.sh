@@ -8,6 +8,8 @@
 #   kcat -C -e -o beginning          (no group: the raw drain rate)
 #   kcat -G GROUP -e                 (a group: pays the ~3 s first join)
 #   ls-archive -e --dest DIR         (a group, files closed, renamed, committed)
+#   ls-archive -e --dest webhdfs://  (to the WebHDFS test server, with the
+#                                     number of HTTP requests per 100k records)
 # and prints records/s, ratios, and peak RSS (from /usr/bin/time -v).
 # Targets (issue 3): whole run >= 1.0x kcat -G; steady state (ls-archive's
 # own "from the first record" figure) >= 0.9x kcat -C; peak RSS < 64 MiB.
@@ -19,7 +21,11 @@ BUILD=${LS_BUILD:-$HERE/build}
 BIN=$BUILD/tools
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lsbench.XXXXXX")
 BPID=""
-cleanup() { [ -z "$BPID" ] || kill "$BPID" 2>/dev/null || true; rm -rf "$TMP"; }
+HPID=""
+cleanup() {
+    for p in $BPID $HPID; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
 trap cleanup EXIT
 
 "$BIN/ls-broker" --partitions "$P" --topic orders >"$TMP/broker.out" 2>"$TMP/broker.err" &
@@ -59,6 +65,24 @@ n_la=$(echo "$summary" | sed -n 's/.*: \([0-9]*\) records archived.*/\1/p')
 files=$(find "$TMP/archive" -type f | wc -l)
 n_files=$(find "$TMP/archive" -type f -name '*.json' -exec cat {} + | wc -l)
 
+# The same archive to the WebHDFS test server (a Python server: its own
+# speed bounds this figure; the request count is the point).
+mkdir -p "$TMP/hdfs"
+python3 "$HERE/tests/webhdfs/webhdfs_server.py" --root "$TMP/hdfs" \
+    >"$TMP/webhdfs.out" 2>"$TMP/webhdfs.err" &
+HPID=$!
+while [ ! -s "$TMP/webhdfs.out" ]; do sleep 0.05; done
+NN=$(sed 's/.*namenode=\([^ ]*\).*/\1/' "$TMP/webhdfs.out")
+ADMIN=$(sed 's/.*admin=\([^ ]*\).*/\1/' "$TMP/webhdfs.out")
+t_wh=$(timed webhdfs "$BIN/ls-archive" -b "$B" -t orders -G benchwebhdfs \
+    --dest "webhdfs://$NN/archive" -e -q)
+wh_summary=$(tail -n 1 "$TMP/webhdfs.err")
+wh_steady=$(echo "$wh_summary" | sed -n 's/.*steady state \([0-9.]*\) s.*/\1/p')
+wh_reqs=$(curl -sf "http://$ADMIN/admin/stats" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(sum(v["total"] for v in s["requests"].values()))')
+
 rate() { echo "$1 / $2" | bc -l | xargs printf "%.0f"; }
 ratio() { echo "$1 / $2" | bc -l | xargs printf "%.2f"; }
 echo "records: $N over $P partitions (kcat -C read $n_kc, kcat -G $n_kg, ls-archive $n_la, in files $n_files, $files files)"
@@ -66,7 +90,10 @@ printf "%-28s %8s s %10s rec/s  peak RSS %6s MiB\n" \
     "kcat -C -e (no group)" "$(printf %.2f "$t_kc")" "$(rate "$N" "$t_kc")" "$(rss kcat_c)" \
     "kcat -G -e (group)" "$(printf %.2f "$t_kg")" "$(rate "$N" "$t_kg")" "$(rss kcat_g)" \
     "ls-archive -e (whole run)" "$(printf %.2f "$t_la")" "$(rate "$N" "$t_la")" "$(rss archive)" \
-    "ls-archive (steady state)" "$(printf %.2f "$steady")" "$(rate "$N" "$steady")" "-"
+    "ls-archive (steady state)" "$(printf %.2f "$steady")" "$(rate "$N" "$steady")" "-" \
+    "ls-archive -> WebHDFS" "$(printf %.2f "$t_wh")" "$(rate "$N" "$t_wh")" "$(rss webhdfs)" \
+    "  (steady state)" "$(printf %.2f "$wh_steady")" "$(rate "$N" "$wh_steady")" "-"
+echo "WebHDFS: $wh_reqs HTTP requests, $(echo "$wh_reqs * 100000 / $N" | bc) per 100,000 records"
 echo "ratio whole run  ls-archive / kcat -G : $(ratio "$t_kg" "$t_la")x  (target >= 1.0)"
 echo "ratio steady     ls-archive / kcat -C : $(ratio "$t_kc" "$steady")x  (target >= 0.9)"
 echo "peak RSS ls-archive: $(rss archive) MiB (target < 64)"

@@ -30,8 +30,6 @@ static const prop_t props[] = {
      "end, an offset, or @<ms since epoch>"},
     {"consumer.stop.at.end", P_BOOL, "false", 0, 0, NULL, 0,
      "Batch mode: stop once every assigned partition is read to its end"},
-    {"consumer.poll.batch", P_INT, "1000", 1, 100000, NULL, 0,
-     "Most events one ls_consumer_poll() call of a tool returns"},
     {"archive.topics", P_STR, "", 0, 0, NULL, 0,
      "Topics for ls-archive, comma-separated (flag -t)"},
     {"archive.dest", P_STR, "", 0, 0, NULL, 0,

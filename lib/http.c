@@ -140,6 +140,7 @@ void ls__http_resp_free(ls__http_resp_t *r)
         return;
     free(r->location);
     free(r->content_type);
+    free(r->etag);
     free(r->body);
     memset(r, 0, sizeof(*r));
 }
@@ -149,7 +150,9 @@ static void resp_reset(ls__http_resp_t *r)
     r->status = 0;
     free(r->location);
     free(r->content_type);
-    r->location = r->content_type = NULL;
+    free(r->etag);
+    r->location = r->content_type = r->etag = NULL;
+    r->content_length = -1;
     r->body_len = 0;
     if (r->body)
         r->body[0] = '\0';
@@ -227,13 +230,17 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *ud)
         /* A new response (after 100 Continue or a 401): start over. */
         free(r->location);
         free(r->content_type);
-        r->location = r->content_type = NULL;
+        free(r->etag);
+        r->location = r->content_type = r->etag = NULL;
     } else if ((v = header_value(buf, n, "Location"))) {
         free(r->location);
         r->location = v;
     } else if ((v = header_value(buf, n, "Content-Type"))) {
         free(r->content_type);
         r->content_type = v;
+    } else if ((v = header_value(buf, n, "ETag"))) {
+        free(r->etag);
+        r->etag = v;
     }
     return n;
 }
@@ -323,6 +330,9 @@ ls_error_t *ls__http_do(ls__http_t *h, const ls__http_req_t *req,
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_USERAGENT, h->useragent);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Send the path exactly as built (and signed): no removal of "." and
+     * ".." segments, which S3 keys may hold. */
+    SETOPT(CURLOPT_PATH_AS_IS, 1L);
     if (req->once)
         SETOPT(CURLOPT_FRESH_CONNECT, 1L);
     if (h->o.connect_timeout_ms > 0)
@@ -390,8 +400,13 @@ ls_error_t *ls__http_do(ls__http_t *h, const ls__http_req_t *req,
     curl_slist_free_all(hl);
 
     long status = 0;
+    curl_off_t clen = -1;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen) !=
+        CURLE_OK)
+        clen = -1;
     resp->status = status;
+    resp->content_length = status ? (int64_t)clen : -1;
     resp->curl_code = (int)rc;
     if (!resp->body && ls__http_append(&resp->body, &resp->body_len,
                                        &resp->cap, "", 0))

@@ -77,6 +77,9 @@ typedef struct {
     /* The transfer hit the timeout: the server may still be working on
      * the request (and may still apply it). */
     int timed_out;
+    char *etag;             /* ETag header of the final reply, or NULL */
+    int64_t content_length; /* Content-Length of the final reply, -1 if
+                             * none (for HEAD: the resource's size) */
     /* private */
     size_t cap;
 } ls__http_resp_t;

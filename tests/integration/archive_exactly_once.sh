@@ -39,7 +39,17 @@ check 200000
 
 "$BIN/ls-produce" -b "$BROKERS" -t orders --gen orders --seed 5 --count 1000 -q \
     2>>"$TMP/produce.err" || fail "second ls-produce failed"
-"$BIN/ls-archive" -b "$BROKERS" -t orders -G another --dest "$TMP/arch" -e -q \
+# The second run reads everything from a Flume-agent-like config file.
+cat >"$TMP/agent.conf" <<CONF
+# ls-archive agent
+brokers = $BROKERS
+topic = orders
+group = another
+dest = $TMP/arch
+roll-count = 2500
+kafka.fetch.wait.max.ms = 50
+CONF
+"$BIN/ls-archive" -c "$TMP/agent.conf" -e -q \
     2>"$TMP/archive2.err" || fail "second ls-archive failed"
 grep -q "1000 records archived" "$TMP/archive2.err" ||
     fail "recovery: $(cat "$TMP/archive2.err")"
@@ -48,7 +58,7 @@ check 201000
 # A hostile header value in the path template stays inside the root.
 printf 'x\ny\n' | "$BIN/ls-produce" -b "$BROKERS" -t evil -H 'dir=../../escape' -q \
     2>>"$TMP/produce.err" || fail "ls-produce evil"
-"$BIN/ls-archive" -b "$BROKERS" -t evil --dest "$TMP/evil" --path '%{dir}/%{topic}' \
+"$BIN/ls-archive" -b "$BROKERS" -t evil -G evil --dest "$TMP/evil" --path '%{dir}/%{topic}' \
     -e -q 2>"$TMP/archive3.err" || fail "ls-archive evil"
 [ ! -e "$TMP/escape" ] && [ ! -e "$TMP/../escape" ] || fail "escaped the root"
 [ "$(find "$TMP/evil" -name '*.json' -exec cat {} + | wc -l)" -eq 2 ] ||

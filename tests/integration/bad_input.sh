@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Usage and configuration errors: exit 2, message names the culprit.
-for tool in ls-produce ls-consume ls-broker; do
+for tool in ls-produce ls-consume ls-broker ls-archive; do
     expect_exit 2 "$BIN/$tool" --no-such-flag
     expect_exit 0 "$BIN/$tool" --help
     grep -q "Usage: $tool" "$TMP/last.out" || fail "$tool --help lacks Usage"
@@ -28,6 +28,16 @@ expect_stderr "'xml'"
 expect_exit 2 "$BIN/ls-broker" --partitions 0
 expect_exit 2 "$BIN/ls-consume"
 expect_stderr "-t TOPIC is required"
+printf 'topic=t\ndest=/tmp/x\nrol-count=5\n' >"$TMP/bad.conf"
+expect_exit 2 "$BIN/ls-archive" -c "$TMP/bad.conf"
+expect_stderr '"rol-count"'
+expect_stderr "bad.conf:3"
+expect_exit 2 "$BIN/ls-archive" -t t --dest "$TMP/x" --roll-count lots
+expect_stderr '"lots"'
+expect_exit 2 "$BIN/ls-archive" -t t --dest "$TMP/x" --path /abs/%Y
+expect_stderr "relative"
+expect_exit 2 "$BIN/ls-archive" -t t --dest "ftp://host/x"
+expect_stderr '"ftp"'
 
 # Invalid topic names: rejected before anything is sent.
 start_broker --partitions 1

@@ -33,17 +33,25 @@ static void test_own_keys(void **state)
     ls_error_destroy(e);
     assert_string_equal(ls_conf_get(c, "consumer.start"), "42");
 
-    e = ls_conf_set(c, "consumer.poll.batch", "0");
+    e = ls_conf_set(c, "archive.roll.count", "-1");
     assert_int_equal(ls_error_code(e), LS_ERR_INVALID_ARG);
-    assert_non_null(strstr(ls_error_message(e), "from 1 to 100000"));
+    assert_non_null(strstr(ls_error_message(e), "from 0 to"));
+    assert_non_null(strstr(ls_error_message(e), "\"-1\""));
     ls_error_destroy(e);
+    e = ls_conf_set(c, "archive.format", "xml");
+    assert_non_null(strstr(ls_error_message(e), "jsonl|envelope"));
+    ls_error_destroy(e);
+    /* Aliases: the long flag names of ls-archive. */
+    assert_null(ls_conf_set(c, "roll-count", "7"));
+    assert_string_equal(ls_conf_get(c, "archive.roll.count"), "7");
+    assert_true(ls_conf_is_set(c, "archive.roll.count"));
     e = ls_conf_set(c, "consumer.stop.at.end", "maybe");
     assert_non_null(strstr(ls_error_message(e), "true or false"));
     ls_error_destroy(e);
     assert_null(ls_conf_set(c, "consumer.stop.at.end", "true"));
     assert_int_equal(ls__conf_bool(c, "consumer.stop.at.end"), 1);
-    assert_null(ls_conf_set(c, "consumer.poll.batch", "250"));
-    assert_int_equal(ls__conf_int(c, "consumer.poll.batch"), 250);
+    assert_null(ls_conf_set(c, "archive.roll.bytes", "250"));
+    assert_int_equal(ls__conf_int(c, "archive.roll.bytes"), 250);
     ls_conf_destroy(c);
 }
 
