@@ -60,12 +60,20 @@ struct ls_writer_s {
     char *jbuf;    /* envelope scratch */
     size_t jcap;
     uint64_t files, records, bytes;
+    double now; /* monotonic clock at the last open or tick */
 };
 
 static double mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double coarse_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -467,7 +475,7 @@ static ls_error_t *open_file(ls_writer_t *w, slot_t *s, const char *dir,
         s->gz = 1;
     }
     s->open = 1;
-    s->opened_at = s->last_write = mono_now();
+    s->opened_at = s->last_write = w->now = mono_now();
     return NULL;
 }
 
@@ -550,7 +558,9 @@ ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
     s->last = offset;
     s->records++;
     s->bytes += len + (size_t)newline;
-    s->last_write = mono_now();
+    /* A coarse clock (jiffy resolution) is enough for idle timeouts in
+     * seconds and cheaper per record than CLOCK_MONOTONIC. */
+    s->last_write = coarse_now();
     if ((w->roll_count > 0 && s->records >= (uint64_t)w->roll_count) ||
         (w->roll_bytes > 0 && s->bytes >= (uint64_t)w->roll_bytes))
         return finalize(w, s);
@@ -561,7 +571,7 @@ ls_error_t *ls_writer_tick(ls_writer_t *w)
 {
     if (!w || (!w->roll_interval && !w->idle_timeout))
         return NULL;
-    double now = mono_now();
+    double now = w->now = mono_now();
     for (size_t i = 0; i < w->nslots; i++) {
         slot_t *s = &w->slots[i];
         if (!s->open)
