@@ -398,6 +398,11 @@ void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
         *retries = a ? a->retries : 0;
 }
 
+int64_t ls_archiver_lag(const ls_archiver_t *a)
+{
+    return a ? ls_consumer_pending(a->c) : -1;
+}
+
 const char *ls_archiver_destination(const ls_archiver_t *a)
 {
     return a ? ls_backend_root(a->backend) : "";

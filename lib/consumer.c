@@ -684,6 +684,30 @@ ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
     return err;
 }
 
+int64_t ls_consumer_pending(ls_consumer_t *c)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (!c || rd_kafka_assignment(c->rk, &l))
+        return -1;
+    int64_t total = l->cnt ? 0 : -1;
+    if (l->cnt && !rd_kafka_position(c->rk, l)) {
+        for (int i = 0; i < l->cnt; i++) {
+            int64_t lo = -1, hi = -1;
+            if (rd_kafka_get_watermark_offsets(c->rk, l->elems[i].topic,
+                                               l->elems[i].partition, &lo,
+                                               &hi) || hi < 0) {
+                total = -1;
+                break;
+            }
+            int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+            if (hi > pos)
+                total += hi - pos;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return total;
+}
+
 ls_error_t *ls_consumer_pause_all(ls_consumer_t *c, int pause)
 {
     rd_kafka_topic_partition_list_t *l = NULL;

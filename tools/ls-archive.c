@@ -193,8 +193,8 @@ int main(int argc, char **argv)
             uint64_t files;
             ls_archiver_counts(a, NULL, NULL, &files, NULL, NULL, NULL);
             fprintf(stderr, "\r%s: %" PRIu64 " records, %" PRIu64 " files, "
-                    "%.0f records/s   ", tool_name, n, files,
-                    n / (now - start));
+                    "%.0f records/s, lag %" PRId64 "   ", tool_name, n, files,
+                    n / (now - start), ls_archiver_lag(a));
             last_progress = now;
         }
         if (stop_at_end && ls_archiver_at_end(a))

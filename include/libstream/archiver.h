@@ -74,6 +74,10 @@ LS_EXPORT void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
                                   uint64_t *bytes, uint64_t *commits,
                                   uint64_t *retries);
 
+/** Records in Kafka not yet read by this archiver (its lag), from cached
+ *  watermarks; -1 when unknown. */
+LS_EXPORT int64_t ls_archiver_lag(const ls_archiver_t *a);
+
 /** The destination backend's printable root, borrowed. */
 LS_EXPORT const char *ls_archiver_destination(const ls_archiver_t *a);
 

@@ -158,6 +158,13 @@ LS_EXPORT ls_error_t *ls_consumer_lag(ls_consumer_t *c, int timeout_ms,
                                       ls_lag_cb_t *cb, void *opaque);
 
 /**
+ * Records not yet read by this consumer over all assigned partitions,
+ * from librdkafka's cached high watermarks and the current positions (no
+ * network request; fresh to within a fetch).  -1 when unknown.
+ */
+LS_EXPORT int64_t ls_consumer_pending(ls_consumer_t *c);
+
+/**
  * Re-read one assigned partition from offset (e.g. after a sink discarded
  * a file).  Records of that partition fetched before the seek are
  * dropped by librdkafka; the caller drops any it still holds.  Fails with
