@@ -36,6 +36,10 @@ print("%d records, each exactly once, no in-use file" % want)
 PY
 }
 check 200000
+# Committed offsets equal the log end: the group has nothing left to read.
+left=$("$BIN/ls-consume" -b "$BROKERS" -t orders -G ls-archive -e -q | wc -l)
+[ "$left" -eq 0 ] || fail "committed offsets lag the log end by $left records"
+echo "committed offsets = log end"
 
 "$BIN/ls-produce" -b "$BROKERS" -t orders --gen orders --seed 5 --count 1000 -q \
     2>>"$TMP/produce.err" || fail "second ls-produce failed"
