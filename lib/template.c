@@ -35,6 +35,8 @@ typedef enum {
     OP_TOPIC,  /* %{topic} */
     OP_PART,   /* %{partition} */
     OP_KEY,    /* %{key} */
+    OP_OFFSET, /* %{offset}: the record's offset, 10 digits at least */
+    OP_TYPE,   /* %{type}: the topic without a trailing "_topic" */
     OP_HEADER  /* %{NAME} */
 } op_kind_t;
 
@@ -115,6 +117,10 @@ static ls_error_t *parse(const char *pattern, ls_template_t *t, size_t *nops,
                 k = OP_PART;
             } else if (name_len == 3 && !memcmp(name, "key", 3)) {
                 k = OP_KEY;
+            } else if (name_len == 6 && !memcmp(name, "offset", 6)) {
+                k = OP_OFFSET;
+            } else if (name_len == 4 && !memcmp(name, "type", 4)) {
+                k = OP_TYPE;
             } else {
                 k = OP_HEADER;
                 name_off = tx;
@@ -140,9 +146,9 @@ static ls_error_t *parse(const char *pattern, ls_template_t *t, size_t *nops,
             t->ops[n] = (op_t){k, name_off, name_len};
             if (is_time_op(k))
                 t->uses_time = 1;
-            else if (k == OP_KEY || k == OP_HEADER)
+            else if (k == OP_KEY || k == OP_HEADER || k == OP_OFFSET)
                 t->uses_record = 1;
-            else if (k == OP_TOPIC)
+            else if (k == OP_TOPIC || k == OP_TYPE)
                 t->uses_topic = 1;
         }
         n++;
@@ -278,10 +284,23 @@ static void put_op(ls__jw_t *w, const ls_template_t *t, const op_t *op,
         else
             ls__jw_raw(w, "_", 1);
         return;
+    case OP_TYPE:
+        v = c->ev ? ls_event_topic(c->ev) : c->topic;
+        n = v ? strlen(v) : 0;
+        if (n > 6 && !memcmp((const char *)v + n - 6, "_topic", 6))
+            n -= 6;
+        put_value(w, v, n);
+        return;
     case OP_KEY:
         if (c->ev)
             v = ls_event_key(c->ev, &n);
         put_value(w, v, n);
+        return;
+    case OP_OFFSET:
+        if (c->ev)
+            put_num(w, 10, (long long)ls_event_offset(c->ev));
+        else
+            ls__jw_raw(w, "_", 1);
         return;
     case OP_HEADER:
         if (c->ev &&
@@ -355,7 +374,8 @@ size_t ls_template_static_dir(const ls_template_t *t, const char *topic,
     size_t end = 0;
     while (end < t->nops && (t->ops[end].kind == OP_LIT ||
                              t->ops[end].kind == OP_TOPIC ||
-                             t->ops[end].kind == OP_PART))
+                             t->ops[end].kind == OP_PART ||
+                             t->ops[end].kind == OP_TYPE))
         end++;
     size_t slash_op = 0, slash_at = 0;
     int found = 0;

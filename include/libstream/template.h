@@ -4,8 +4,10 @@
  * Escapes (time in UTC):
  *   %Y year, %m month, %d day, %H hour, %M minute, %S second (zero-padded),
  *   %s seconds since the epoch, %j day of the year (001-366), %% a '%';
- *   %{topic}, %{partition}, %{key}, and %{NAME} for any other NAME: the
- *   value of the record's last header called NAME.
+ *   %{topic}, %{partition}, %{key}, %{offset} (the record's offset, 10
+ *   digits at least), %{type} (the topic without a trailing "_topic": the
+ *   replaced demo's folder rule, sales_topic -> sales), and %{NAME} for
+ *   any other NAME: the value of the record's last header called NAME.
  * Values substituted from the record (topic, key, headers) are sanitised so
  * that a record can never write outside the destination root: '/' and '\'
  * become '_', control bytes become '_', a value of "." or ".." (or any run

@@ -151,6 +151,17 @@ static void test_record_escapes(void **state)
     check("%{utf8}", ev, T0_MS, "caf\xc3\xa9");
     check("%{topic}/%Y/%m/%d/%H/%{key}-%{partition}.json", ev, T0_MS,
           "orders/2026/11/26/04/ORD-1-3.json");
+    char want[64];
+    snprintf(want, sizeof(want), "o=%010lld", (long long)ls_event_offset(ev));
+    check("o=%{offset}", ev, T0_MS, want);
+    check("%{type}", ev, T0_MS, "orders"); /* no _topic suffix: unchanged */
+    ls_event_destroy(ev);
+
+    /* %{type}: the replaced demo's folder rule, sales_topic -> sales. */
+    te_rec_t rec = {.key = "k", .key_len = 1, .value = "v", .value_len = 1};
+    assert_int_equal(te_make(env_of(state), "sales_topic", 0, &rec, 1, &ev), 0);
+    check("%{type}/%{type}_%Y%m%d_%{partition}", ev, T0_MS,
+          "sales/sales_20261126_0");
     ls_event_destroy(ev);
 
     /* No key. */
@@ -161,6 +172,7 @@ static void test_record_escapes(void **state)
     /* No event: every record escape gives "_". */
     check("%{topic}/%{partition}/%{key}/%{h}/%Y", NULL, T0_MS,
           "_/_/_/_/2026");
+    check("%{offset}/%{type}", NULL, T0_MS, "_/_");
 }
 
 static void test_expand_tp(void **state)
