@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "conf_int.h"
+#include "sink_int.h"
 #include "libstream/archiver.h"
 #include "libstream/backend.h"
 #include "libstream/consumer.h"
@@ -26,29 +27,13 @@ struct ls_archiver_s {
     char *topics_buf;
     const char *topics[MAX_TOPICS];
     size_t ntopics;
-    int64_t backoff_ms, backoff_min, backoff_max;
-    double retry_at; /* monotonic seconds; 0: not backing off */
-    uint64_t rng;    /* xorshift state for backoff jitter */
+    ls__pacer_t pacer;
     double last_tick;
-    uint64_t consumed, commits, retries;
-    /* Partitions whose file failed in the current batch: their later
-     * records in that batch are dropped (they will be re-read). */
-    struct {
-        const char *topic;
-        int32_t partition;
-    } skip[64];
-    size_t nskip;
-    int skip_overflow;
+    uint64_t consumed, commits;
+    ls__skip_t skip;
     ls_event_t *evs[BATCH];
     int closed;
 };
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -199,11 +184,9 @@ ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
         }
         a->topics[a->ntopics++] = t;
     }
-    a->backoff_min = ls__conf_int(conf, "archive.retry.backoff.ms");
-    a->backoff_max = ls__conf_int(conf, "archive.retry.backoff.max.ms");
-    a->backoff_ms = a->backoff_min;
-    a->last_tick = mono();
-    a->rng = (uint64_t)(uintptr_t)a ^ (uint64_t)(a->last_tick * 1e9) ^ 1;
+    ls__pacer_init(&a->pacer, ls__conf_int(conf, "archive.retry.backoff.ms"),
+                   ls__conf_int(conf, "archive.retry.backoff.max.ms"));
+    a->last_tick = ls__mono();
 
     ls_conf_t *cc = ls_conf_dup(conf);
     ls_error_t *err = cc ? NULL : ls_error_new(LS_ERR_NOMEM, "out of memory");
@@ -250,24 +233,7 @@ static void on_rewind(void *opaque, const char *topic, int32_t partition,
         logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
         ls_error_destroy(err);
     }
-    if (a->nskip < sizeof(a->skip) / sizeof(a->skip[0])) {
-        a->skip[a->nskip].topic = topic;
-        a->skip[a->nskip].partition = partition;
-        a->nskip++;
-    } else {
-        a->skip_overflow = 1;
-    }
-}
-
-static int skipped(const ls_archiver_t *a, const ls_event_t *ev)
-{
-    if (a->skip_overflow)
-        return 1;
-    for (size_t i = 0; i < a->nskip; i++)
-        if (a->skip[i].partition == ls_event_partition(ev) &&
-            !strcmp(a->skip[i].topic, ls_event_topic(ev)))
-            return 1;
-    return 0;
+    ls__skip_add(&a->skip, topic, partition);
 }
 
 /* A retriable destination failure: re-read what was discarded, pause
@@ -275,17 +241,9 @@ static int skipped(const ls_archiver_t *a, const ls_event_t *ev)
 static void back_off(ls_archiver_t *a, ls_error_t *err)
 {
     ls_writer_take_rewinds(a->w, on_rewind, a);
-    ls_error_destroy(ls_consumer_pause_all(a->c, 1));
-    a->retries++;
-    a->rng ^= a->rng << 13;
-    a->rng ^= a->rng >> 7;
-    a->rng ^= a->rng << 17;
-    double jitter = 0.5 + (double)(a->rng % 1000) / 2000.0;
-    a->retry_at = mono() + a->backoff_ms * jitter / 1000.0;
+    double wait = ls__pacer_fail(&a->pacer, a->c);
     logf_(a, LS_LOG_WARNING, "destination failing, paused, retrying in %.1f s: %s",
-          a->backoff_ms * jitter / 1000.0, ls_error_message(err));
-    a->backoff_ms = a->backoff_ms * 2 > a->backoff_max ? a->backoff_max
-                                                       : a->backoff_ms * 2;
+          wait, ls_error_message(err));
 }
 
 /* Handle a writer error: back off when retriable, else hand it back. */
@@ -306,18 +264,7 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
         *processed = 0;
     if (!a || a->closed)
         return ls_error_new(LS_ERR_STATE, "ls_archiver_poll: closed");
-    double now = mono();
-    if (a->retry_at) {
-        /* Keep the group alive while paused; resume when it is time. */
-        if (now < a->retry_at) {
-            int wait = (int)((a->retry_at - now) * 1000);
-            if (wait < timeout_ms)
-                timeout_ms = wait;
-        } else {
-            a->retry_at = 0;
-            ls_error_destroy(ls_consumer_pause_all(a->c, 0));
-        }
-    }
+    timeout_ms = ls__pacer_poll_timeout(&a->pacer, a->c, timeout_ms);
     ls_error_t *err = ls_consumer_poll(a->c, a->evs, BATCH, timeout_ms, &cnt);
     if (err && ls_error_is_retriable(err)) {
         logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
@@ -325,16 +272,14 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
         err = NULL;
     }
     ls_error_t *werr = NULL;
-    a->nskip = 0;
-    a->skip_overflow = 0;
+    ls__skip_clear(&a->skip);
     for (size_t i = 0; i < cnt; i++) {
-        if (!werr && !skipped(a, a->evs[i])) {
+        if (!werr && !ls__skip_has(&a->skip, a->evs[i])) {
             ls_error_t *e = ls_writer_write(a->w, a->evs[i]);
-            if (e) {
+            if (e)
                 werr = sink_error(a, e);
-            } else if (!a->retry_at) {
-                a->backoff_ms = a->backoff_min; /* healthy again */
-            }
+            else
+                ls__pacer_ok(&a->pacer); /* healthy again */
         }
         ls_event_destroy(a->evs[i]);
     }
@@ -347,7 +292,7 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
     }
     if (err)
         return err;
-    now = mono();
+    double now = ls__mono();
     if (now - a->last_tick >= 0.5) {
         a->last_tick = now;
         ls_error_t *e = ls_writer_tick(a->w);
@@ -359,7 +304,7 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
 
 int ls_archiver_at_end(const ls_archiver_t *a)
 {
-    return a && !a->retry_at && ls_consumer_at_end(a->c);
+    return a && !a->pacer.retry_at && ls_consumer_at_end(a->c);
 }
 
 ls_error_t *ls_archiver_close(ls_archiver_t *a)
@@ -395,7 +340,7 @@ void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
     if (commits)
         *commits = a ? a->commits : 0;
     if (retries)
-        *retries = a ? a->retries : 0;
+        *retries = a ? a->pacer.retries : 0;
 }
 
 int64_t ls_archiver_lag(const ls_archiver_t *a)

@@ -1,0 +1,50 @@
+/* libstream: pieces shared by the Kafka sinks (archiver, S3 sink): the
+ * retry pacer (capped exponential backoff with jitter, paused partitions)
+ * and the per-batch list of partitions to skip after a rewind. */
+#ifndef LS_SINK_INT_H
+#define LS_SINK_INT_H
+
+#include <stdint.h>
+#include "libstream/consumer.h"
+#include "libstream/event.h"
+
+typedef struct {
+    int64_t min_ms, max_ms, cur_ms;
+    double retry_at; /* monotonic seconds; 0: healthy */
+    uint64_t rng;
+    uint64_t retries;
+} ls__pacer_t;
+
+/* Monotonic clock in seconds. */
+double ls__mono(void);
+
+void ls__pacer_init(ls__pacer_t *p, int64_t min_ms, int64_t max_ms);
+/* A failure: pause c's partitions and schedule a retry; returns the wait
+ * in seconds (jittered in [cur/2, cur]); the next wait doubles. */
+double ls__pacer_fail(ls__pacer_t *p, ls_consumer_t *c);
+/* A success: the next failure waits min_ms again. */
+void ls__pacer_ok(ls__pacer_t *p);
+/* Before polling: resume c when the wait is over; returns the timeout to
+ * poll with (timeout_ms, shortened to the end of the wait). */
+int ls__pacer_poll_timeout(ls__pacer_t *p, ls_consumer_t *c, int timeout_ms);
+
+/* Partitions whose batch or file failed within the current poll batch:
+ * their later records in that batch are dropped (they are re-read). */
+typedef struct {
+    struct {
+        const char *topic;
+        int32_t partition;
+    } e[64];
+    size_t n;
+    int overflow; /* more than fit: skip everything for this batch */
+} ls__skip_t;
+
+static inline void ls__skip_clear(ls__skip_t *s)
+{
+    s->n = 0;
+    s->overflow = 0;
+}
+void ls__skip_add(ls__skip_t *s, const char *topic, int32_t partition);
+int ls__skip_has(const ls__skip_t *s, const ls_event_t *ev);
+
+#endif
