@@ -67,6 +67,29 @@ static const prop_t props[] = {
      "Longest wait between retries of a failing destination"},
     {"archive.buffer.bytes", P_INT, "65536", 4096, 67108864, NULL, 0,
      "Write buffer per open file, in bytes"},
+    {"s3sink.topics", P_STR, "", 0, 0, NULL, 0,
+     "Topics for ls-batch2s3, comma-separated (flag -t)"},
+    {"s3sink.key", P_STR,
+     "%{type}/%{type}_%Y%m%d_%H%M%S_p%{partition}_o%{offset}", 0, 0, NULL, 0,
+     "Object key template, without extension; time and offset of the "
+     "batch's first record; must contain %{offset}"},
+    {"s3sink.format", P_ENUM, "csv", 0, 0, "csv|jsonl", 0,
+     "Object format: CSV (flattened, header row) or JSON lines"},
+    {"s3sink.gzip", P_BOOL, "false", 0, 0, NULL, 0,
+     "Compress each object with gzip (.gz)"},
+    {"s3sink.batch.size", P_INT, "100", 1, 10000000, NULL, 0,
+     "Records per object (per topic-partition batch)"},
+    {"s3sink.batch.bytes", P_INT, "8388608", 0, INT64_MAX, NULL, 0,
+     "Bytes of records per object; 0 disables"},
+    {"s3sink.batch.timeout.ms", P_INT, "300000", 1, INT32_MAX, NULL, 0,
+     "Longest a batch waits after its first record, in ms"},
+    {"s3sink.dlq", P_STR, "dead-letters.jsonl", 0, 0, NULL, 0,
+     "Dead letters (records that are not JSON objects): a JSON-lines file, "
+     "or kafka:TOPIC"},
+    {"s3sink.retry.backoff.ms", P_INT, "100", 1, 3600000, NULL, 0,
+     "First wait before retrying a failing S3 (doubles each time)"},
+    {"s3sink.retry.backoff.max.ms", P_INT, "10000", 1, 3600000, NULL, 0,
+     "Longest wait between retries of a failing S3"},
     {"hdfs.user", P_STR, "", 0, 0, NULL, 0,
      "WebHDFS user.name when there is no token and no Kerberos; empty: "
      "$HADOOP_USER_NAME, else the login name"},
@@ -97,6 +120,47 @@ static const prop_t props[] = {
      "CREATE block size in bytes; 0: the server's default"},
     {"hdfs.permission", P_STR, "", 0, 0, NULL, 0,
      "CREATE permission in octal, e.g. 644; empty: the server's default"},
+    {"s3.endpoint", P_STR, "", 0, 0, NULL, 0,
+     "S3 endpoint http(s)://host[:port] (MinIO, s3rver...); empty: AWS, "
+     "https://s3.<region>.amazonaws.com"},
+    {"s3.region", P_STR, "us-east-1", 0, 0, NULL, 0,
+     "Signing region (the bucket's); when unset $AWS_REGION or "
+     "$AWS_DEFAULT_REGION win over the default"},
+    {"s3.bucket", P_STR, "", 0, 0, NULL, 0, "Bucket (required for S3)"},
+    {"s3.path.style", P_ENUM, "auto", 0, 0, "auto|true|false", 0,
+     "Path-style URLs (endpoint/bucket/key) instead of virtual-hosted "
+     "(bucket.endpoint/key); auto: path-style when s3.endpoint is set or "
+     "the bucket name holds a '.'"},
+    {"s3.access.key.id", P_STR, "", 0, 0, NULL, 0,
+     "Access key id; empty: $AWS_ACCESS_KEY_ID, then the shared "
+     "credentials file"},
+    {"s3.secret.access.key", P_STR, "", 0, 0, NULL, 1,
+     "Secret access key, with s3.access.key.id"},
+    {"s3.session.token", P_STR, "", 0, 0, NULL, 1,
+     "Session token of temporary credentials, with s3.access.key.id"},
+    {"s3.profile", P_STR, "", 0, 0, NULL, 0,
+     "Profile in the shared credentials file ($AWS_SHARED_CREDENTIALS_FILE "
+     "or ~/.aws/credentials); empty: $AWS_PROFILE, else default"},
+    {"s3.part.size", P_INT, "8388608", 5242880, 5368709120LL, NULL, 0,
+     "Multipart part size in bytes; objects up to this size are sent with "
+     "one PutObject"},
+    {"s3.retries", P_INT, "8", 0, 100, NULL, 0,
+     "S3 retries after the first attempt"},
+    {"s3.retry.backoff.ms", P_INT, "100", 0, 3600000, NULL, 0,
+     "S3 backoff base in ms; doubled each retry, full jitter"},
+    {"s3.retry.backoff.max.ms", P_INT, "10000", 0, 3600000, NULL, 0,
+     "Cap of one S3 backoff in ms"},
+    {"s3.timeout.ms", P_INT, "300000", 0, INT32_MAX, NULL, 0,
+     "Whole-request timeout for S3 in ms (0: none)"},
+    {"s3.connect.timeout.ms", P_INT, "10000", 0, INT32_MAX, NULL, 0,
+     "S3 connect timeout including TLS in ms"},
+    {"s3.tls.verify", P_BOOL, "true", 0, 0, NULL, 0,
+     "Verify the S3 server certificate and host name"},
+    {"s3.tls.ca.file", P_STR, "", 0, 0, NULL, 0,
+     "CA bundle (PEM) for S3; empty: the system's"},
+    {"s3.unsigned.payload", P_BOOL, "false", 0, 0, NULL, 0,
+     "Sign bodies as UNSIGNED-PAYLOAD instead of hashing them (Content-MD5 "
+     "is still sent)"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
 

@@ -2436,7 +2436,10 @@ static ls_error_t *abort_id(ls_s3_t *c, const char *key, const char *id,
     if (!what)
         return nomem();
     outcome_t o;
-    s3op_t op = {.method = "DELETE", .key = key, .query = q, .what = what};
+    /* A fresh connection: libcurl never re-sends it by itself, so a lost
+     * reply is seen (and a NoSuchUpload after it is understood). */
+    s3op_t op = {.method = "DELETE", .key = key, .query = q, .what = what,
+                 .once = 1};
     ls_error_t *err = run(c, &op, &o);
     free(what);
     if (err && lenient && o.ambiguous && !strcmp(o.code, "NoSuchUpload")) {

@@ -25,10 +25,6 @@ LS_BEGIN_DECLS
 
 typedef struct ls_archiver_s ls_archiver_t;
 
-/** Log levels for the archiver's log callback (syslog's numbers). */
-#define LS_LOG_WARNING 4
-#define LS_LOG_INFO 6
-
 /** Log callback: rebalances, retries, warnings; one line, no newline.
  *  Runs on the thread calling ls_archiver_poll()/close(). */
 typedef void(ls_archiver_log_cb_t)(void *opaque, int level,

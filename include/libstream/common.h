@@ -13,6 +13,10 @@
 #define LS_PRINTF(f, a)
 #endif
 
+/* Log levels passed to the log callbacks of the pipelines (syslog's). */
+#define LS_LOG_WARNING 4
+#define LS_LOG_INFO 6
+
 #ifdef __cplusplus
 #define LS_BEGIN_DECLS extern "C" {
 #define LS_END_DECLS }

@@ -21,5 +21,7 @@
 #include "csv.h"
 #include "webhdfs.h"
 #include "archiver.h"
+#include "s3.h"
+#include "s3sink.h"
 
 #endif

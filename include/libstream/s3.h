@@ -227,10 +227,10 @@ LS_EXPORT ls_error_t *ls_s3_head(ls_s3_t *c, const char *key, int64_t *size,
                                  char *etag, size_t etag_size);
 
 /**
- * Called by ls_s3_get() once with the whole object (data is NULL-free:
- * it points at len bytes, followed by a NUL not counted in len), and by
- * nothing else.  Borrowed for the call.  Return 0; any other value is
- * returned by ls_s3_get() as an LS_ERR_GENERIC error.
+ * Called by ls_s3_get() once, on the caller's thread, with the whole
+ * object: data points at len bytes followed by a NUL that len does not
+ * count, borrowed for the call.  Return 0; any other value makes
+ * ls_s3_get() fail with LS_ERR_GENERIC.
  */
 typedef int(ls_s3_data_cb_t)(void *opaque, const void *data, size_t len);
 
@@ -248,7 +248,9 @@ LS_EXPORT ls_error_t *ls_s3_get(ls_s3_t *c, const char *key,
  * Called by ls_s3_list() for each key, in S3's order (UTF-8 binary),
  * on the caller's thread; key is borrowed for the call.  Return 0 to go
  * on, anything else to stop the listing (ls_s3_list() then returns
- * NULL).  Must not call other functions on the same client.
+ * NULL).  It may make other requests on the same client (say,
+ * ls_s3_delete() of the key: each page is read whole before its keys are
+ * handed out), but must not destroy it.
  */
 typedef int(ls_s3_list_cb_t)(void *opaque, const char *key, int64_t size);
 

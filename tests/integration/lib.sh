@@ -106,3 +106,49 @@ webhdfs_admin() {
         curl -sf -X "$1" "http://$ADMIN$2"
     fi
 }
+
+# ---- S3: s3rver (installed by scripts/install-deps.sh) and fake_s3.py
+: "${S3RVER:=/opt/libstream-test/s3rver/node_modules/.bin/s3rver}"
+
+# start_s3rver [BUCKET...]: start s3rver 3.7.1 on a free port with the
+# buckets created, data under $TMP/s3rver; sets S3_ENDPOINT (http://127.0.0.1:PORT).
+# --openssl-legacy-provider: s3rver's ListObjectsV2 continuation tokens use
+# DES, which OpenSSL 3 (Node >= 17) only has in the legacy provider; without
+# it every truncated listing is 500 InternalError.
+start_s3rver() {
+    mkdir -p "$TMP/s3rver"
+    set -- $(for b in "$@"; do printf -- '--configure-bucket %s ' "$b"; done)
+    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$TMP/s3rver" \
+        -a 127.0.0.1 -p 0 --silent "$@" >"$TMP/s3rver.out" 2>"$TMP/s3rver.err" &
+    PIDS="$PIDS $!"
+    wait_until 30 grep -q '^S3rver listening on ' "$TMP/s3rver.out" \
+        || fail "s3rver did not start"
+    S3_ENDPOINT="http://$(sed -n 's/^S3rver listening on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$TMP/s3rver.out")"
+    case "$S3_ENDPOINT" in
+        http://127.0.0.1:[0-9]*) ;;
+        *) fail "s3rver printed '$(cat "$TMP/s3rver.out")'" ;;
+    esac
+    export S3_ENDPOINT
+}
+
+# start_fake_s3 [fake_s3.py args]: start the fault-injecting S3 responder;
+# sets S3_ENDPOINT and S3_ADMIN (host:port).
+start_fake_s3() {
+    python3 "$LS_SRC/tests/s3/fake_s3.py" --exit-with-parent "$@" \
+        >"$TMP/fake_s3.out" 2>"$TMP/fake_s3.err" &
+    PIDS="$PIDS $!"
+    wait_until 20 test -s "$TMP/fake_s3.out" || fail "fake_s3 did not start"
+    line=$(head -n 1 "$TMP/fake_s3.out")
+    S3_ENDPOINT="http://$(echo "$line" | sed 's/^s3=\([^ ]*\).*/\1/')"
+    S3_ADMIN=$(echo "$line" | sed 's/.*admin=\([^ ]*\).*/\1/')
+    export S3_ENDPOINT S3_ADMIN
+}
+
+# s3_admin METHOD PATH [JSON]: call fake_s3's admin API.
+s3_admin() {
+    if [ $# -ge 3 ]; then
+        curl -sf -X "$1" -H 'Content-Type: application/json' -d "$3" "http://$S3_ADMIN$2"
+    else
+        curl -sf -X "$1" "http://$S3_ADMIN$2"
+    fi
+}
