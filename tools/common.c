@@ -1,5 +1,7 @@
 /* Shared helpers for the ls-* tools. */
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,4 +169,81 @@ double tool_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void tool_config_pass(int argc, char **argv, const char *shortopts,
+                      const struct option *opts, ls_conf_t *conf,
+                      void (*usage)(void))
+{
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        if (opt == 'h') {
+            usage();
+            exit(0);
+        }
+        if (opt == 'c') {
+            ls_error_t *err = ls_conf_load_file(conf, optarg);
+            if (err)
+                tool_fail(err, EXIT_USAGE, NULL);
+        }
+    }
+    opterr = 1;
+    optind = 1;
+}
+
+static void default_kv(ls_conf_t *conf, const char *key, const char *value)
+{
+    if (!ls_conf_is_set(conf, key))
+        tool_conf_set(conf, key, value);
+}
+
+void tool_sink_defaults(ls_conf_t *conf, int stop_at_end)
+{
+    default_kv(conf, "bootstrap.servers", tool_brokers(NULL));
+    /* Memory stays flat when the destination is slow. */
+    default_kv(conf, "queued.max.messages.kbytes", "16384");
+    /* librdkafka 2.0 backs a partition off for fetch.error.backoff.ms
+     * (500 ms) when that queue is full, and fetch.wait.max.ms=500 cost
+     * ~25% of the drain rate on the embedded broker. */
+    default_kv(conf, "fetch.error.backoff.ms", "10");
+    default_kv(conf, "fetch.wait.max.ms", "100");
+    if (stop_at_end)
+        tool_conf_set(conf, "consumer.stop.at.end", "true");
+}
+
+int tool_run_sink(const tool_sink_ops_t *ops, void *h, int stop_at_end,
+                  int quiet, double *start, double *first_at)
+{
+    uint64_t n = 0;
+    int tty = !quiet && isatty(2), rc = 0;
+    double last_progress;
+    *start = last_progress = tool_now();
+    *first_at = 0;
+    while (!tool_stop) {
+        size_t cnt = 0;
+        ls_error_t *err = ops->poll(h, 200, &cnt);
+        if (err) {
+            tool_warn("%s", ls_error_message(err));
+            ls_error_destroy(err);
+            rc = EXIT_RUNTIME;
+            break;
+        }
+        if (cnt && !*first_at)
+            *first_at = tool_now();
+        n += cnt;
+        double now = tool_now();
+        if (tty && now - last_progress >= 1.0) {
+            char more[128];
+            ops->progress(h, more, sizeof(more));
+            fprintf(stderr, "\r%s: %" PRIu64 " records, %s, %.0f records/s   ",
+                    tool_name, n, more, n / (now - *start));
+            last_progress = now;
+        }
+        if (stop_at_end && ops->at_end(h))
+            break;
+    }
+    if (tty)
+        fputc('\n', stderr);
+    return rc;
 }

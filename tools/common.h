@@ -51,4 +51,32 @@ void tool_install_signals(void);
 /* Monotonic clock in seconds. */
 double tool_now(void);
 
+struct option;
+
+/* Pass 1 of a sink tool's options: -h prints usage and exits 0; each -c
+ * FILE is loaded into conf now, so that flags (pass 2) override it.
+ * Resets getopt for pass 2. */
+void tool_config_pass(int argc, char **argv, const char *shortopts,
+                      const struct option *opts, ls_conf_t *conf,
+                      void (*usage)(void));
+
+/* Defaults every Kafka sink tool sets unless the user did: brokers, a
+ * 16 MiB prefetch bound, and fetch timings measured faster on librdkafka
+ * 2.0 (fetch.error.backoff.ms=10, fetch.wait.max.ms=100); stop-at-end. */
+void tool_sink_defaults(ls_conf_t *conf, int stop_at_end);
+
+/* The poll loop of a sink tool, over its library pipeline. */
+typedef struct {
+    ls_error_t *(*poll)(void *h, int timeout_ms, size_t *processed);
+    int (*at_end)(const void *h);
+    /* One progress fragment, e.g. "12 files" (TTY only). */
+    void (*progress)(const void *h, char *buf, size_t size);
+} tool_sink_ops_t;
+
+/* Run until SIGINT/SIGTERM, a fatal error (warned, returns 1) or, with
+ * stop_at_end, the end.  *first_at is when the first record came (0:
+ * none), *start when the loop began.  Returns 0 or EXIT_RUNTIME. */
+int tool_run_sink(const tool_sink_ops_t *ops, void *h, int stop_at_end,
+                  int quiet, double *start, double *first_at);
+
 #endif

@@ -63,6 +63,21 @@ static void on_log(void *opaque, int level, const char *msg)
         tool_warn("%s", msg);
 }
 
+static ls_error_t *archiver_poll(void *h, int timeout_ms, size_t *n)
+{
+    return ls_archiver_poll(h, timeout_ms, n);
+}
+
+static int archiver_at_end(const void *h) { return ls_archiver_at_end(h); }
+
+static void archiver_progress(const void *h, char *buf, size_t size)
+{
+    uint64_t files;
+    ls_archiver_counts(h, NULL, NULL, &files, NULL, NULL, NULL);
+    snprintf(buf, size, "%" PRIu64 " files, lag %" PRId64, files,
+             ls_archiver_lag(h));
+}
+
 int main(int argc, char **argv)
 {
     int quiet = 0, stop_at_end = 0;
@@ -103,22 +118,8 @@ int main(int argc, char **argv)
     ls_conf_t *conf = ls_conf_new();
     if (!conf)
         return EXIT_RUNTIME;
-    /* Pass 1: the config file, so that flags override it. */
+    tool_config_pass(argc, argv, shortopts, opts, conf, usage);
     int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-        if (opt == 'h') {
-            usage();
-            return 0;
-        }
-        if (opt == 'c') {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
-        }
-    }
-    opterr = 1;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (opt) {
         case 'b': tool_conf_set(conf, "bootstrap.servers", optarg); break;
@@ -145,23 +146,7 @@ int main(int argc, char **argv)
         tool_usage_error("-t TOPIC is required (or topic= in the config)");
     if (!*ls_conf_get(conf, "archive.dest"))
         tool_usage_error("--dest URL is required (or dest= in the config)");
-    if (!ls_conf_is_set(conf, "bootstrap.servers"))
-        tool_conf_set(conf, "bootstrap.servers", tool_brokers(NULL));
-    /* Bound what librdkafka prefetches (memory stays flat when the
-     * destination is slow): 16 MiB unless the user says otherwise. */
-    if (!ls_conf_is_set(conf, "queued.max.messages.kbytes"))
-        tool_conf_set(conf, "queued.max.messages.kbytes", "16384");
-    /* librdkafka 2.0 backs a partition off for fetch.error.backoff.ms
-     * (500 ms) when that queue is full; a short backoff keeps the bound
-     * without stalling the fetcher. */
-    if (!ls_conf_is_set(conf, "fetch.error.backoff.ms"))
-        tool_conf_set(conf, "fetch.error.backoff.ms", "10");
-    /* Measured on the embedded broker: 500 ms (librdkafka's default)
-     * costs ~25% of the drain rate; 100 ms keeps idle polling cheap. */
-    if (!ls_conf_is_set(conf, "fetch.wait.max.ms"))
-        tool_conf_set(conf, "fetch.wait.max.ms", "100");
-    if (stop_at_end)
-        tool_conf_set(conf, "consumer.stop.at.end", "true");
+    tool_sink_defaults(conf, stop_at_end);
 
     ls_archiver_t *a;
     ls_error_t *err = ls_archiver_new(&a, conf);
@@ -174,34 +159,10 @@ int main(int argc, char **argv)
     ls_archiver_set_log_cb(a, on_log, &quiet);
     tool_install_signals();
 
-    uint64_t n = 0;
-    double start = tool_now(), first_at = 0, last_progress = start;
-    int tty = !quiet && isatty(2), rc = 0;
-    while (!tool_stop) {
-        size_t cnt = 0;
-        if ((err = ls_archiver_poll(a, 200, &cnt))) {
-            tool_warn("%s", ls_error_message(err));
-            ls_error_destroy(err);
-            rc = EXIT_RUNTIME;
-            break;
-        }
-        if (cnt && !first_at)
-            first_at = tool_now();
-        n += cnt;
-        double now = tool_now();
-        if (tty && now - last_progress >= 1.0) {
-            uint64_t files;
-            ls_archiver_counts(a, NULL, NULL, &files, NULL, NULL, NULL);
-            fprintf(stderr, "\r%s: %" PRIu64 " records, %" PRIu64 " files, "
-                    "%.0f records/s, lag %" PRId64 "   ", tool_name, n, files,
-                    n / (now - start), ls_archiver_lag(a));
-            last_progress = now;
-        }
-        if (stop_at_end && ls_archiver_at_end(a))
-            break;
-    }
-    if (tty)
-        fputc('\n', stderr);
+    static const tool_sink_ops_t ops = {archiver_poll, archiver_at_end,
+                                        archiver_progress};
+    double start, first_at;
+    int rc = tool_run_sink(&ops, a, stop_at_end, quiet, &start, &first_at);
     /* Close what is complete (so it is committed), then leave the group. */
     double close_start = tool_now();
     if ((err = ls_archiver_close(a))) {

@@ -63,6 +63,21 @@ static void on_log(void *opaque, int level, const char *msg)
         tool_warn("%s", msg);
 }
 
+static ls_error_t *sink_poll(void *h, int timeout_ms, size_t *n)
+{
+    return ls_s3sink_poll(h, timeout_ms, n);
+}
+
+static int sink_at_end(const void *h) { return ls_s3sink_at_end(h); }
+
+static void sink_progress(const void *h, char *buf, size_t size)
+{
+    uint64_t objects, dead;
+    ls_s3sink_counts(h, NULL, NULL, &objects, NULL, &dead, NULL);
+    snprintf(buf, size, "%" PRIu64 " objects, %" PRIu64 " dead letters",
+             objects, dead);
+}
+
 int main(int argc, char **argv)
 {
     int quiet = 0, stop_at_end = 0;
@@ -102,21 +117,8 @@ int main(int argc, char **argv)
     ls_conf_t *conf = ls_conf_new();
     if (!conf)
         return EXIT_RUNTIME;
+    tool_config_pass(argc, argv, shortopts, opts, conf, usage);
     int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-        if (opt == 'h') {
-            usage();
-            return 0;
-        }
-        if (opt == 'c') {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
-        }
-    }
-    opterr = 1;
-    optind = 1;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (opt) {
         case 'b': tool_conf_set(conf, "bootstrap.servers", optarg); break;
@@ -151,16 +153,7 @@ int main(int argc, char **argv)
         tool_usage_error("-t TOPIC is required");
     if (!*ls_conf_get(conf, "s3.bucket"))
         tool_usage_error("--bucket B is required");
-    if (!ls_conf_is_set(conf, "bootstrap.servers"))
-        tool_conf_set(conf, "bootstrap.servers", tool_brokers(NULL));
-    if (!ls_conf_is_set(conf, "fetch.wait.max.ms"))
-        tool_conf_set(conf, "fetch.wait.max.ms", "100");
-    if (!ls_conf_is_set(conf, "queued.max.messages.kbytes"))
-        tool_conf_set(conf, "queued.max.messages.kbytes", "16384");
-    if (!ls_conf_is_set(conf, "fetch.error.backoff.ms"))
-        tool_conf_set(conf, "fetch.error.backoff.ms", "10");
-    if (stop_at_end)
-        tool_conf_set(conf, "consumer.stop.at.end", "true");
+    tool_sink_defaults(conf, stop_at_end);
 
     ls_s3sink_t *s;
     ls_error_t *err = ls_s3sink_new(&s, conf);
@@ -173,34 +166,10 @@ int main(int argc, char **argv)
     ls_s3sink_set_log_cb(s, on_log, &quiet);
     tool_install_signals();
 
-    uint64_t n = 0;
-    double start = tool_now(), first_at = 0, last_progress = start;
-    int tty = !quiet && isatty(2), rc = 0;
-    while (!tool_stop) {
-        size_t cnt = 0;
-        if ((err = ls_s3sink_poll(s, 200, &cnt))) {
-            tool_warn("%s", ls_error_message(err));
-            ls_error_destroy(err);
-            rc = EXIT_RUNTIME;
-            break;
-        }
-        if (cnt && !first_at)
-            first_at = tool_now();
-        n += cnt;
-        double now = tool_now();
-        if (tty && now - last_progress >= 1.0) {
-            uint64_t objects;
-            ls_s3sink_counts(s, NULL, NULL, &objects, NULL, NULL, NULL);
-            fprintf(stderr, "\r%s: %" PRIu64 " records, %" PRIu64 " objects, "
-                    "%.0f records/s   ", tool_name, n, objects,
-                    n / (now - start));
-            last_progress = now;
-        }
-        if (stop_at_end && ls_s3sink_at_end(s))
-            break;
-    }
-    if (tty)
-        fputc('\n', stderr);
+    static const tool_sink_ops_t ops = {sink_poll, sink_at_end,
+                                        sink_progress};
+    double start, first_at;
+    int rc = tool_run_sink(&ops, s, stop_at_end, quiet, &start, &first_at);
     if (rc == 0 && (err = ls_s3sink_close(s))) {
         tool_warn("%s", ls_error_message(err));
         ls_error_destroy(err);

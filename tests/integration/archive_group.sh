@@ -6,7 +6,8 @@ start_broker --partitions 16 --topic orders
 
 for n in a b; do
     "$BIN/ls-archive" -b "$BROKERS" -t orders --dest "$TMP/arch" \
-        --roll-count 1000 --idle-timeout 1 2>"$TMP/$n.err" &
+        --roll-count 1000 --idle-timeout 1 \
+        -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 2>"$TMP/$n.err" &
     eval "PID_$n=$!"
     PIDS="$PIDS $!"
 done

@@ -6,6 +6,7 @@ start_broker --partitions 6 --topic split
 
 for n in a b; do
     "$BIN/ls-consume" -b "$BROKERS" -t split -G splitgroup \
+        -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
         >"$TMP/$n.out" 2>"$TMP/$n.err" &
     PIDS="$PIDS $!"
 done
