@@ -7,99 +7,30 @@
  * and retry what is retriable with capped exponential backoff and full
  * jitter.  Replies are read into one response buffer the client reuses.
  *
- * The few XML documents S3 answers with are read by a small parser of
- * our own (xml_walk): bounded depth, no DTD (so no entity expansion),
- * the five predefined entities and numeric references only, and every
- * byte checked against the length of the reply, never a NUL.
+ * The few XML documents S3 answers with are read in lib/s3_xml.c, and
+ * the credentials chain is in lib/s3_creds.c; what the three files
+ * share is declared in lib/s3_int.h.
  *
  * Secrets: the secret key and the session token live only in the client
  * (wiped by ls_s3_destroy()) and in the credentials the signer reads.
- * Every error leaving this file goes through scrub(), which replaces
- * either of them, should a server echo one back, with "[redacted]". */
+ * Every error leaving the client's functions goes through scrub(), which
+ * replaces either of them, should a server echo one back, with
+ * "[redacted]". */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "http_int.h"
 #include "libstream/s3.h"
 #include "libstream/sigv4.h"
-
-/* ---- internals shared with tests/unit/test_s3.c ------------------------
- * (declared here and there; they belong in lib/s3_int.h.) */
-
-/* Parse an S3 <Error> document: 1 when the root is Error with a Code,
- * copying Code and Message (decoded, truncated to fit); 0 otherwise. */
-int ls__s3_xml_error(const char *body, size_t len, char *code,
-                     size_t code_size, char *msg, size_t msg_size);
-
-/* The root element's name of a well-formed document into buf: 0, or -1
- * when the document is malformed or truncated. */
-int ls__s3_xml_root(const char *body, size_t len, char *buf, size_t size);
-
-/* The UploadId of an InitiateMultipartUploadResult, malloc'd; NULL when
- * the document is anything else (or out of memory). */
-char *ls__s3_xml_upload_id(const char *body, size_t len);
-
-/* Parse one ListObjectsV2 page: validate it all first, then call cb for
- * each Contents (Key, Size).  *truncated and *next_token (malloc'd, NULL
- * when none) describe the continuation.  Returns 0; 1 when cb stopped
- * the listing; -1 for a malformed document or another root; -2 out of
- * memory. */
-int ls__s3_xml_list(const char *body, size_t len, ls_s3_list_cb_t *cb,
-                    void *opaque, int *truncated, char **next_token);
-
-/* Check a CompleteMultipartUpload reply body (the status was 2xx): NULL
- * for a CompleteMultipartUploadResult (its ETag copied to etag, may be
- * NULL); an error named after what for an <Error> document (retriable
- * as its code says, HTTP status 200) or for anything else (retriable:
- * the reply was cut or garbled). */
-ls_error_t *ls__s3_check_complete(const char *what, const char *body,
-                                  size_t len, char *etag, size_t etag_size);
-
-/* The error for a failed reply: "<what>: HTTP <status> <Code>: <Message>"
- * from an S3 error document, else "<what>: HTTP <status> <first line>".
- * The code and retriable flag come from the S3 code when it is known,
- * else from the status; the error carries the status.  code (may be
- * NULL) receives the S3 code, "" when none. */
-ls_error_t *ls__s3_status_error(const char *what, long status,
-                                const char *body, size_t len, char *code,
-                                size_t code_size);
-
-/* The libstream code for an S3 error code and whether it is retriable;
- * LS_ERR_GENERIC with *known = 0 for a code not in the table. */
-ls_err_t ls__s3_code(const char *s3code, int *retriable, int *known);
-
-/* Resolve credentials from conf (may be NULL), the environment and the
- * shared credentials file (see s3.h).  Outputs are malloc'd (token ""
- * when none; source "conf", "env" or "file <path> [<profile>]"). */
-ls_error_t *ls__s3_credentials(const ls_conf_t *conf, char **akid,
-                               char **secret, char **token, char **source);
-
-/* The URL and Host header for a request (key NULL: the bucket itself;
- * query: raw name, value pairs ending with NULL; value may be NULL).
- * Both malloc'd.  The same code path as real requests. */
-ls_error_t *ls__s3_url(ls_s3_t *c, const char *method, const char *key,
-                       const char *const *query, char **url, char **host);
-
-/* ls_s3_list() with a page size (max-keys; 0: S3's default) and the
- * number of pages fetched (may be NULL). */
-ls_error_t *ls__s3_list_ex(ls_s3_t *c, const char *prefix, int max_keys,
-                           ls_s3_list_cb_t *cb, void *opaque, int *pages);
-
-/* URL-decode s in place the way encoding-type=url needs it ('+' is a
- * space, %XX a byte): 0, or -1 for a bad escape or a NUL byte. */
-int ls__s3_url_decode(char *s);
+#include "s3_int.h"
 
 /* ---- limits and defaults ------------------------------------------------ */
 
@@ -108,9 +39,6 @@ int ls__s3_url_decode(char *s);
 #define S3_MAX_PART ((int64_t)5 << 30)
 #define S3_LIST_BODY_MAX ((size_t)64 << 20)
 #define S3_REPLY_MAX ((size_t)1 << 20)
-#define S3_CRED_FILE_MAX ((off_t)1 << 20)
-#define XML_MAX_DEPTH 32
-#define XML_NAME_MAX 256
 
 struct ls_s3_s {
     ls__http_t *http;
@@ -143,14 +71,14 @@ struct ls_s3_upload_s {
     int state; /* 0 open, 1 completed, 2 aborted */
 };
 
-/* ---- small helpers ------------------------------------------------------- */
+/* ---- small helpers (shared: see s3_int.h) ------------------------------- */
 
-static ls_error_t *nomem(void)
+ls_error_t *ls__s3_nomem(void)
 {
     return ls_error_new(LS_ERR_NOMEM, "s3: out of memory");
 }
 
-static void wipe_free(char *s)
+void ls__s3_wipe_free(char *s)
 {
     if (s) {
         explicit_bzero(s, strlen(s));
@@ -160,7 +88,7 @@ static void wipe_free(char *s)
 
 /* A printable, bounded copy of s for messages: control bytes become
  * '?', and more than max bytes end in "...". */
-static void printable(char *buf, size_t size, const char *s, size_t max)
+void ls__s3_printable(char *buf, size_t size, const char *s, size_t max)
 {
     size_t n = 0, i;
     if (!size)
@@ -239,789 +167,6 @@ static ls_error_t *scrub(const ls_s3_t *c, ls_error_t *err)
     return c ? scrub_secrets(err, c->secret, c->token) : err;
 }
 
-/* ---- XML ------------------------------------------------------------------- */
-
-/* A name on the element stack: a range of the document. */
-typedef struct {
-    const char *p;
-    size_t n;
-} xname_t;
-
-/* Called when an element closes: st[0..depth-1] is the path from the
- * root to it; text is its decoded text when it had no child element,
- * else NULL.  Return 0 to go on, anything else to stop the walk. */
-typedef int(xml_cb_t)(void *ud, int depth, const xname_t *st,
-                      const char *text, size_t tlen);
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int oom;
-} tbuf_t;
-
-static void tb_add(tbuf_t *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (ls__http_append(&b->p, &b->len, &b->cap, s, n))
-        b->oom = 1;
-}
-
-static int is_ws(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
-
-static int name_char(unsigned char ch)
-{
-    return ch > ' ' && !strchr("<>/=\"'&!?", ch) && ch != 0x7f;
-}
-
-/* Find the n-byte string s in p[0..len), from position 0. */
-static const char *xfind(const char *p, size_t len, const char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i + n <= len; i++)
-        if (!memcmp(p + i, s, n))
-            return p + i;
-    return NULL;
-}
-
-/* Append the UTF-8 encoding of code point cp; -1 when it is not a
- * character XML allows. */
-static int put_utf8(tbuf_t *b, unsigned long cp)
-{
-    char u[4];
-    size_t n;
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF ||
-        cp == 0xFFFE || cp == 0xFFFF ||
-        (cp < 0x20 && cp != 0x9 && cp != 0xA && cp != 0xD))
-        return -1;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    tb_add(b, u, n);
-    return 0;
-}
-
-/* Decode the entity at p ('&') into b; returns its length, 0 if bad. */
-static size_t entity(const char *p, size_t left, tbuf_t *b)
-{
-    static const struct {
-        const char *name;
-        char ch;
-    } named[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'},
-                 {"quot;", '"'}, {"apos;", '\''}};
-    size_t i;
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-        size_t n = strlen(named[i].name);
-        if (left >= n + 1 && !memcmp(p + 1, named[i].name, n)) {
-            tb_add(b, &named[i].ch, 1);
-            return n + 1;
-        }
-    }
-    if (left < 4 || p[1] != '#')
-        return 0;
-    int hex = p[2] == 'x';
-    size_t j = hex ? 3 : 2, digits = 0;
-    unsigned long cp = 0;
-    for (; j < left && p[j] != ';'; j++, digits++) {
-        int d;
-        char ch = p[j];
-        if (ch >= '0' && ch <= '9')
-            d = ch - '0';
-        else if (hex && ch >= 'a' && ch <= 'f')
-            d = ch - 'a' + 10;
-        else if (hex && ch >= 'A' && ch <= 'F')
-            d = ch - 'A' + 10;
-        else
-            return 0;
-        if (digits >= 8)
-            return 0;
-        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-    }
-    if (j >= left || !digits || put_utf8(b, cp))
-        return 0;
-    return j + 1;
-}
-
-/* Walk a document: 0 when it is well-formed and was walked to the end;
- * -1 malformed or truncated; -2 out of memory; or cb's non-zero value. */
-static int xml_walk(const char *p, size_t len, xml_cb_t *cb, void *ud)
-{
-    xname_t st[XML_MAX_DEPTH];
-    int kids[XML_MAX_DEPTH];
-    int depth = 0, roots = 0, rc = 0;
-    tbuf_t t = {0};
-    size_t i = 0;
-
-    if (!p)
-        return -1;
-    while (i < len && rc == 0) {
-        char ch = p[i];
-        if (ch == '\0') {
-            rc = -1;
-        } else if (ch != '<') {
-            if (depth == 0) { /* only white space outside the root */
-                if (!is_ws(ch))
-                    rc = -1;
-                i++;
-            } else if (ch == '&') {
-                size_t n = entity(p + i, len - i, &t);
-                if (!n)
-                    rc = -1;
-                i += n;
-            } else {
-                size_t n = 0;
-                while (i + n < len && p[i + n] != '<' && p[i + n] != '&' &&
-                       p[i + n] != '\0')
-                    n++;
-                tb_add(&t, p + i, n);
-                i += n;
-            }
-        } else if (len - i >= 2 && p[i + 1] == '?') {
-            const char *e = xfind(p + i + 2, len - i - 2, "?>");
-            if (!e)
-                rc = -1;
-            else
-                i = (size_t)(e - p) + 2;
-        } else if (len - i >= 4 && !memcmp(p + i, "<!--", 4)) {
-            const char *e = xfind(p + i + 4, len - i - 4, "-->");
-            if (!e)
-                rc = -1;
-            else
-                i = (size_t)(e - p) + 3;
-        } else if (len - i >= 9 && !memcmp(p + i, "<![CDATA[", 9)) {
-            const char *e = xfind(p + i + 9, len - i - 9, "]]>");
-            if (!e || depth == 0 || memchr(p + i, '\0', (size_t)(e - p) - i))
-                rc = -1;
-            else {
-                tb_add(&t, p + i + 9, (size_t)(e - p) - i - 9);
-                i = (size_t)(e - p) + 3;
-            }
-        } else if (len - i >= 2 && p[i + 1] == '!') {
-            rc = -1; /* DOCTYPE and the like: never expanded, refused */
-        } else if (len - i >= 2 && p[i + 1] == '/') {
-            /* </name ws* > */
-            size_t s = i + 2, n = 0;
-            while (s + n < len && name_char((unsigned char)p[s + n]))
-                n++;
-            size_t e = s + n;
-            while (e < len && is_ws(p[e]))
-                e++;
-            if (depth == 0 || e >= len || p[e] != '>' || n == 0 ||
-                n != st[depth - 1].n || memcmp(p + s, st[depth - 1].p, n)) {
-                rc = -1;
-            } else {
-                if (t.oom) {
-                    rc = -2;
-                    break;
-                }
-                const char *text = kids[depth - 1] ? NULL
-                                   : t.p            ? t.p
-                                                    : "";
-                rc = cb ? cb(ud, depth, st, text,
-                             kids[depth - 1] ? 0 : t.len)
-                        : 0;
-                depth--;
-                t.len = 0;
-                if (t.p)
-                    t.p[0] = '\0';
-                i = e + 1;
-            }
-        } else {
-            /* <name (ws attr="v")* ws* /?> */
-            size_t s = i + 1, n = 0;
-            while (s + n < len && name_char((unsigned char)p[s + n]))
-                n++;
-            if (n == 0 || n > XML_NAME_MAX || depth >= XML_MAX_DEPTH ||
-                (depth == 0 && roots > 0)) {
-                rc = -1;
-                break;
-            }
-            size_t e = s + n;
-            int selfclose = 0, ok = 0;
-            for (;;) {
-                size_t w = e;
-                while (e < len && is_ws(p[e]))
-                    e++;
-                if (e >= len)
-                    break;
-                if (p[e] == '>') {
-                    ok = 1;
-                    break;
-                }
-                if (p[e] == '/') {
-                    if (e + 1 < len && p[e + 1] == '>') {
-                        selfclose = ok = 1;
-                        e++;
-                    }
-                    break;
-                }
-                /* An attribute: needs white space before it. */
-                size_t an = 0;
-                while (e + an < len && name_char((unsigned char)p[e + an]))
-                    an++;
-                if (w == e || an == 0)
-                    break;
-                e += an;
-                while (e < len && is_ws(p[e]))
-                    e++;
-                if (e >= len || p[e] != '=')
-                    break;
-                e++;
-                while (e < len && is_ws(p[e]))
-                    e++;
-                if (e >= len || (p[e] != '"' && p[e] != '\''))
-                    break;
-                char q = p[e++];
-                while (e < len && p[e] != q && p[e] != '<' && p[e] != '\0')
-                    e++;
-                if (e >= len || p[e] != q)
-                    break;
-                e++;
-            }
-            if (!ok) {
-                rc = -1;
-                break;
-            }
-            if (depth > 0)
-                kids[depth - 1] = 1;
-            if (depth == 0)
-                roots++;
-            st[depth].p = p + s;
-            st[depth].n = n;
-            kids[depth] = 0;
-            depth++;
-            t.len = 0;
-            if (t.p)
-                t.p[0] = '\0';
-            if (selfclose) {
-                rc = cb ? cb(ud, depth, st, "", 0) : 0;
-                depth--;
-            }
-            i = e + 1;
-        }
-    }
-    if (rc == 0 && (depth != 0 || roots != 1))
-        rc = -1; /* truncated, or no root at all */
-    if (rc == 0 && t.oom)
-        rc = -2;
-    free(t.p);
-    return rc;
-}
-
-/* Does the element path st[0..depth) equal path ("A/B/C")? */
-static int xpath(int depth, const xname_t *st, const char *path)
-{
-    int d = 0;
-    const char *p = path;
-    while (*p) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (d >= depth || st[d].n != n || memcmp(st[d].p, p, n))
-            return 0;
-        d++;
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    return d == depth;
-}
-
-static void copy_text(char *dst, size_t size, const char *s, size_t n)
-{
-    if (!size)
-        return;
-    if (n >= size)
-        n = size - 1;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-}
-
-typedef struct {
-    char *root;
-    size_t size;
-} root_ud_t;
-
-static int root_cb(void *ud, int depth, const xname_t *st, const char *text,
-                   size_t tlen)
-{
-    root_ud_t *r = ud;
-    (void)text;
-    (void)tlen;
-    if (depth == 1)
-        copy_text(r->root, r->size, st[0].p, st[0].n);
-    return 0;
-}
-
-int ls__s3_xml_root(const char *body, size_t len, char *buf, size_t size)
-{
-    root_ud_t r = {buf, size};
-    if (size)
-        buf[0] = '\0';
-    int rc = xml_walk(body, len, root_cb, &r);
-    if (rc) {
-        if (size)
-            buf[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct {
-    char *code, *msg, *endpoint;
-    size_t code_size, msg_size, endpoint_size;
-    int is_error, has_code;
-} err_ud_t;
-
-static int err_cb(void *ud, int depth, const xname_t *st, const char *text,
-                  size_t tlen)
-{
-    err_ud_t *e = ud;
-    if (depth == 1) {
-        e->is_error = xpath(depth, st, "Error");
-    } else if (text && xpath(depth, st, "Error/Code")) {
-        copy_text(e->code, e->code_size, text, tlen);
-        e->has_code = tlen > 0;
-    } else if (text && xpath(depth, st, "Error/Message")) {
-        copy_text(e->msg, e->msg_size, text, tlen);
-    } else if (text && e->endpoint && xpath(depth, st, "Error/Endpoint")) {
-        copy_text(e->endpoint, e->endpoint_size, text, tlen);
-    }
-    return 0;
-}
-
-static int xml_error_ex(const char *body, size_t len, char *code,
-                        size_t code_size, char *msg, size_t msg_size,
-                        char *endpoint, size_t endpoint_size)
-{
-    err_ud_t e = {code, msg, endpoint, code_size, msg_size, endpoint_size,
-                  0, 0};
-    if (code_size)
-        code[0] = '\0';
-    if (msg_size)
-        msg[0] = '\0';
-    if (endpoint && endpoint_size)
-        endpoint[0] = '\0';
-    if (xml_walk(body, len, err_cb, &e) || !e.is_error || !e.has_code) {
-        if (code_size)
-            code[0] = '\0';
-        if (msg_size)
-            msg[0] = '\0';
-        if (endpoint && endpoint_size)
-            endpoint[0] = '\0';
-        return 0;
-    }
-    return 1;
-}
-
-int ls__s3_xml_error(const char *body, size_t len, char *code,
-                     size_t code_size, char *msg, size_t msg_size)
-{
-    return xml_error_ex(body, len, code, code_size, msg, msg_size, NULL, 0);
-}
-
-typedef struct {
-    char *id;
-    int oom, root_ok;
-} uid_ud_t;
-
-static int uid_cb(void *ud, int depth, const xname_t *st, const char *text,
-                  size_t tlen)
-{
-    uid_ud_t *u = ud;
-    if (depth == 1)
-        u->root_ok = xpath(depth, st, "InitiateMultipartUploadResult");
-    else if (text && tlen &&
-             xpath(depth, st, "InitiateMultipartUploadResult/UploadId")) {
-        free(u->id);
-        u->id = strndup(text, tlen);
-        if (!u->id)
-            u->oom = 1;
-    }
-    return 0;
-}
-
-char *ls__s3_xml_upload_id(const char *body, size_t len)
-{
-    uid_ud_t u = {NULL, 0, 0};
-    int rc = xml_walk(body, len, uid_cb, &u);
-    if (rc || u.oom || !u.root_ok || !u.id) {
-        free(u.id);
-        return NULL;
-    }
-    return u.id;
-}
-
-int ls__s3_url_decode(char *s)
-{
-    char *o = s;
-    for (const char *p = s; *p; p++) {
-        if (*p == '+') {
-            *o++ = ' ';
-        } else if (*p == '%') {
-            int v = 0;
-            for (int k = 1; k <= 2; k++) {
-                char ch = p[k];
-                int d = ch >= '0' && ch <= '9'   ? ch - '0'
-                        : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                        : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                                 : -1;
-                if (d < 0)
-                    return -1;
-                v = v * 16 + d;
-            }
-            if (v == 0)
-                return -1;
-            *o++ = (char)v;
-            p += 2;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = '\0';
-    return 0;
-}
-
-static int parse_i64(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0;
-    if (n == 0 || n > 19)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-typedef struct {
-    char *key;
-    int64_t size;
-} entry_t;
-
-typedef struct {
-    int root_ok;
-    int truncated;
-    int url_encoded; /* EncodingType is url */
-    char *next;
-    char *key; /* the current Contents' Key */
-    int64_t size;
-    entry_t *v;
-    size_t n, cap;
-    int bad, oom;
-} list_ud_t;
-
-static int list_cb(void *ud, int depth, const xname_t *st, const char *text,
-                   size_t tlen)
-{
-    list_ud_t *l = ud;
-    if (depth == 1) {
-        l->root_ok = xpath(depth, st, "ListBucketResult");
-        return 0;
-    }
-    if (text && xpath(depth, st, "ListBucketResult/IsTruncated")) {
-        if (tlen == 4 && !memcmp(text, "true", 4))
-            l->truncated = 1;
-        else if (tlen == 5 && !memcmp(text, "false", 5))
-            l->truncated = 0;
-        else
-            l->bad = 1;
-    } else if (text &&
-               xpath(depth, st, "ListBucketResult/NextContinuationToken")) {
-        free(l->next);
-        if (!(l->next = strndup(text, tlen)))
-            l->oom = 1;
-    } else if (text && xpath(depth, st, "ListBucketResult/EncodingType")) {
-        l->url_encoded = tlen == 3 && !memcmp(text, "url", 3);
-    } else if (text && xpath(depth, st, "ListBucketResult/Contents/Key")) {
-        free(l->key);
-        if (!tlen)
-            l->bad = 1;
-        else if (!(l->key = strndup(text, tlen)))
-            l->oom = 1;
-    } else if (text && xpath(depth, st, "ListBucketResult/Contents/Size")) {
-        if (parse_i64(text, tlen, &l->size))
-            l->bad = 1;
-    } else if (xpath(depth, st, "ListBucketResult/Contents")) {
-        if (!l->key) {
-            l->bad = 1;
-        } else {
-            if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 64;
-                entry_t *v = realloc(l->v, cap * sizeof(*v));
-                if (!v) {
-                    l->oom = 1;
-                    return -2;
-                }
-                l->v = v;
-                l->cap = cap;
-            }
-            l->v[l->n].key = l->key;
-            l->v[l->n].size = l->size;
-            l->n++;
-            l->key = NULL;
-            l->size = -1;
-        }
-    }
-    if (l->oom)
-        return -2;
-    if (l->bad)
-        return -1;
-    return 0;
-}
-
-int ls__s3_xml_list(const char *body, size_t len, ls_s3_list_cb_t *cb,
-                    void *opaque, int *truncated, char **next_token)
-{
-    list_ud_t l;
-    size_t i;
-    memset(&l, 0, sizeof(l));
-    l.size = -1;
-    *truncated = 0;
-    *next_token = NULL;
-    /* Read the whole page first: a page that turns out malformed at its
-     * end gives no key at all. */
-    int rc = xml_walk(body, len, list_cb, &l);
-    if (rc == 0 && !l.root_ok)
-        rc = -1;
-    if (rc == 0 && l.truncated && (!l.next || !*l.next))
-        rc = -1;
-    for (i = 0; rc == 0 && l.url_encoded && i < l.n; i++)
-        if (ls__s3_url_decode(l.v[i].key) || !*l.v[i].key)
-            rc = -1;
-    for (i = 0; rc == 0 && cb && i < l.n; i++)
-        if (cb(opaque, l.v[i].key, l.v[i].size))
-            rc = 1;
-    for (i = 0; i < l.n; i++)
-        free(l.v[i].key);
-    free(l.v);
-    free(l.key);
-    if (rc < 0) {
-        free(l.next);
-        return rc == -2 ? -2 : -1;
-    }
-    *truncated = l.truncated;
-    *next_token = l.next;
-    return rc;
-}
-
-typedef struct {
-    char *etag;
-    size_t etag_size;
-    int ok;
-} cmu_ud_t;
-
-static int cmu_cb(void *ud, int depth, const xname_t *st, const char *text,
-                  size_t tlen)
-{
-    cmu_ud_t *u = ud;
-    if (depth == 1)
-        u->ok = xpath(depth, st, "CompleteMultipartUploadResult");
-    else if (text && u->etag &&
-             xpath(depth, st, "CompleteMultipartUploadResult/ETag"))
-        copy_text(u->etag, u->etag_size, text, tlen);
-    return 0;
-}
-
-ls_error_t *ls__s3_check_complete(const char *what, const char *body,
-                                  size_t len, char *etag, size_t etag_size)
-{
-    cmu_ud_t u = {etag, etag_size, 0};
-    if (etag && etag_size)
-        etag[0] = '\0';
-    int rc = xml_walk(body, len, cmu_cb, &u);
-    if (rc == 0 && u.ok)
-        return NULL;
-    if (rc == 0) {
-        char code[64];
-        if (ls__s3_xml_error(body, len, code, sizeof(code), NULL, 0))
-            return ls__s3_status_error(what, 200, body, len, NULL, 0);
-    }
-    if (rc == -2)
-        return nomem();
-    /* Cut off or garbled: the upload may or may not be complete; the
-     * caller's retry finds out (NoSuchUpload then means it is). */
-    ls_error_t *e = ls_error_new(LS_ERR_TRANSPORT,
-                                 "%s: HTTP 200 with %s (%zu bytes), "
-                                 "expected a CompleteMultipartUploadResult",
-                                 what,
-                                 len == 0  ? "an empty body"
-                                 : rc == 0 ? "another XML document"
-                                           : "a malformed or truncated body",
-                                 len);
-    ls_error_set_http_status(e, 200);
-    return ls_error_set_retriable(e, 1);
-}
-
-/* ---- error mapping ------------------------------------------------------------ */
-
-static const struct {
-    const char *code;
-    ls_err_t err;
-    int retriable;
-} s3codes[] = {
-    {"NoSuchKey", LS_ERR_NOT_FOUND, 0},
-    {"NoSuchBucket", LS_ERR_NOT_FOUND, 0},
-    {"NoSuchUpload", LS_ERR_NOT_FOUND, 0},
-    {"NoSuchVersion", LS_ERR_NOT_FOUND, 0},
-    {"NotFound", LS_ERR_NOT_FOUND, 0},
-    {"AccessDenied", LS_ERR_ACCESS, 0},
-    {"AllAccessDisabled", LS_ERR_ACCESS, 0},
-    {"AccountProblem", LS_ERR_ACCESS, 0},
-    {"InvalidAccessKeyId", LS_ERR_ACCESS, 0},
-    {"SignatureDoesNotMatch", LS_ERR_ACCESS, 0},
-    {"RequestTimeTooSkewed", LS_ERR_ACCESS, 0},
-    {"ExpiredToken", LS_ERR_ACCESS, 0},
-    {"InvalidToken", LS_ERR_ACCESS, 0},
-    {"TokenRefreshRequired", LS_ERR_ACCESS, 0},
-    {"InvalidSecurity", LS_ERR_ACCESS, 0},
-    {"InvalidObjectState", LS_ERR_ACCESS, 0},
-    {"SlowDown", LS_ERR_TRANSPORT, 1},
-    {"ServiceUnavailable", LS_ERR_TRANSPORT, 1},
-    {"InternalError", LS_ERR_TRANSPORT, 1},
-    {"RequestTimeout", LS_ERR_TRANSPORT, 1},
-    {"OperationAborted", LS_ERR_TRANSPORT, 1},
-    {"Throttling", LS_ERR_TRANSPORT, 1},
-    {"ThrottlingException", LS_ERR_TRANSPORT, 1},
-    {"RequestLimitExceeded", LS_ERR_TRANSPORT, 1},
-    {"TooManyRequests", LS_ERR_TRANSPORT, 1},
-    {"IncompleteBody", LS_ERR_TRANSPORT, 1},
-    {"BucketAlreadyExists", LS_ERR_EXISTS, 0},
-    {"BucketAlreadyOwnedByYou", LS_ERR_EXISTS, 0},
-    {"PreconditionFailed", LS_ERR_EXISTS, 0},
-    {"BadDigest", LS_ERR_IO, 0},
-    {"EntityTooSmall", LS_ERR_INVALID_ARG, 0},
-    {"EntityTooLarge", LS_ERR_INVALID_ARG, 0},
-    {"InvalidPart", LS_ERR_INVALID_ARG, 0},
-    {"InvalidPartOrder", LS_ERR_INVALID_ARG, 0},
-    {"MalformedXML", LS_ERR_INVALID_ARG, 0},
-    {"InvalidArgument", LS_ERR_INVALID_ARG, 0},
-    {"InvalidRequest", LS_ERR_INVALID_ARG, 0},
-    {"InvalidDigest", LS_ERR_INVALID_ARG, 0},
-    {"InvalidBucketName", LS_ERR_INVALID_ARG, 0},
-    {"InvalidURI", LS_ERR_INVALID_ARG, 0},
-    {"KeyTooLongError", LS_ERR_INVALID_ARG, 0},
-    {"MissingContentLength", LS_ERR_INVALID_ARG, 0},
-    {"AuthorizationHeaderMalformed", LS_ERR_INVALID_ARG, 0},
-    {"PermanentRedirect", LS_ERR_INVALID_ARG, 0},
-    {"TemporaryRedirect", LS_ERR_INVALID_ARG, 0},
-    {"IllegalLocationConstraintException", LS_ERR_INVALID_ARG, 0},
-    {"MethodNotAllowed", LS_ERR_GENERIC, 0},
-    {"NotImplemented", LS_ERR_GENERIC, 0},
-};
-
-ls_err_t ls__s3_code(const char *s3code, int *retriable, int *known)
-{
-    for (size_t i = 0; s3code && i < sizeof(s3codes) / sizeof(s3codes[0]);
-         i++)
-        if (!strcmp(s3codes[i].code, s3code)) {
-            if (retriable)
-                *retriable = s3codes[i].retriable;
-            if (known)
-                *known = 1;
-            return s3codes[i].err;
-        }
-    if (retriable)
-        *retriable = 0;
-    if (known)
-        *known = 0;
-    return LS_ERR_GENERIC;
-}
-
-static const char *reason(long status)
-{
-    switch (status) {
-    case 301: return "Moved Permanently";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 416: return "Range Not Satisfiable";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-    }
-}
-
-ls_error_t *ls__s3_status_error(const char *what, long status,
-                                const char *body, size_t len, char *code,
-                                size_t code_size)
-{
-    char s3code[64], msg[1024], ep[256];
-    int retriable = 0, known = 0;
-    ls_err_t ec;
-    ls_error_t *err;
-    if (xml_error_ex(body, len, s3code, sizeof(s3code), msg, sizeof(msg), ep,
-                     sizeof(ep))) {
-        char pc[64], pm[1024], pe[256];
-        printable(pc, sizeof(pc), s3code, 63);
-        printable(pm, sizeof(pm), msg, 1000);
-        printable(pe, sizeof(pe), ep, 200);
-        ec = ls__s3_code(s3code, &retriable, &known);
-        if (!known) {
-            ec = ls__http_status_code(status, &retriable);
-            if (status >= 200 && status <= 299) { /* 200 with <Error> */
-                ec = LS_ERR_GENERIC;
-                retriable = 0;
-            }
-        }
-        err = ls_error_new(ec, "%s: HTTP %ld %s%s%s%s%s%s", what, status, pc,
-                           *pm ? ": " : "", pm,
-                           *pe ? " (endpoint " : "", pe, *pe ? ")" : "");
-        if (code)
-            copy_text(code, code_size, s3code, strlen(s3code));
-    } else {
-        /* The first line of whatever came back, made printable. */
-        char line[201];
-        size_t n = 0;
-        for (size_t i = 0; body && i < len && n < sizeof(line) - 1; i++) {
-            unsigned char ch = (unsigned char)body[i];
-            if (ch == '\n' || ch == '\r') {
-                if (n)
-                    break;
-                continue;
-            }
-            line[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
-        }
-        line[n] = '\0';
-        ec = ls__http_status_code(status, &retriable);
-        if (!n && *reason(status))
-            snprintf(line, sizeof(line), "%s", reason(status));
-        err = ls_error_new(ec, "%s: HTTP %ld%s%s", what, status,
-                           *line ? " " : "", line);
-        if (code && code_size)
-            code[0] = '\0';
-    }
-    ls_error_set_http_status(err, (int)status);
-    return ls_error_set_retriable(err, retriable);
-}
-
 /* ---- configuration ---------------------------------------------------------- */
 
 static const char *cget(const ls_conf_t *conf, const char *key)
@@ -1030,7 +175,7 @@ static const char *cget(const ls_conf_t *conf, const char *key)
 }
 
 /* A key's value when it is set to something non-empty, else NULL. */
-static const char *cset(const ls_conf_t *conf, const char *key)
+const char *ls__s3_conf_str(const ls_conf_t *conf, const char *key)
 {
     const char *s = cget(conf, key);
     return s && *s ? s : NULL;
@@ -1147,7 +292,7 @@ static ls_error_t *parse_endpoint(const char *url, int *tls, char **hostport)
     }
     if (why) {
         char shown[200];
-        printable(shown, sizeof(shown), url, 150);
+        ls__s3_printable(shown, sizeof(shown), url, 150);
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "invalid s3.endpoint \"%s\": %s", shown, why);
     }
@@ -1157,7 +302,7 @@ static ls_error_t *parse_endpoint(const char *url, int *tls, char **hostport)
         *hostport = NULL;
     }
     if (!*hostport)
-        return nomem();
+        return ls__s3_nomem();
     for (char *q = *hostport; *q && *q != ':'; q++)
         *q = (char)tolower((unsigned char)*q);
     return NULL;
@@ -1173,7 +318,7 @@ static ls_error_t *check_bucket(const char *b)
     if (ok)
         return NULL;
     char shown[80];
-    printable(shown, sizeof(shown), b, 64);
+    ls__s3_printable(shown, sizeof(shown), b, 64);
     return ls_error_new(LS_ERR_INVALID_ARG,
                         "invalid s3.bucket \"%s\": expected 1 to 255 "
                         "letters, digits, '.', '-' or '_'",
@@ -1189,318 +334,11 @@ static ls_error_t *check_region(const char *r)
     if (ok)
         return NULL;
     char shown[80];
-    printable(shown, sizeof(shown), r, 64);
+    ls__s3_printable(shown, sizeof(shown), r, 64);
     return ls_error_new(LS_ERR_INVALID_ARG,
                         "invalid s3.region \"%s\": expected letters, "
                         "digits and '-', e.g. us-east-1",
                         shown);
-}
-
-/* ---- credentials ------------------------------------------------------------- */
-
-static char *trim(char *s)
-{
-    while (is_ws(*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && is_ws(e[-1]))
-        *--e = '\0';
-    return s;
-}
-
-/* The credentials file's path (malloc'd): $AWS_SHARED_CREDENTIALS_FILE,
- * else $HOME/.aws/credentials, else the login's home. */
-static char *credentials_path(void)
-{
-    const char *f = getenv("AWS_SHARED_CREDENTIALS_FILE");
-    char *out = NULL;
-    if (f && *f)
-        return strdup(f);
-    const char *home = getenv("HOME");
-    char buf[4096];
-    struct passwd pw, *res = NULL;
-    if ((!home || !*home) &&
-        getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
-        home = res->pw_dir;
-    if (!home || !*home)
-        home = "";
-    if (asprintf(&out, "%s/.aws/credentials", home) < 0)
-        return NULL;
-    return out;
-}
-
-/* Read a whole small file (wiped and freed by the caller).  -1 with
- * errno on failure. */
-static int read_small_file(const char *path, char **out, size_t *len)
-{
-    struct stat sb;
-    memset(&sb, 0, sizeof(sb));
-    errno = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    *out = NULL;
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-        sb.st_size > S3_CRED_FILE_MAX) {
-        int e = errno;
-        if (e == 0 || !S_ISREG(sb.st_mode))
-            e = EISDIR;
-        if (S_ISREG(sb.st_mode) && sb.st_size > S3_CRED_FILE_MAX)
-            e = EFBIG;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    size_t cap = (size_t)sb.st_size + 1, n = 0;
-    char *b = malloc(cap);
-    if (!b) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
-    for (;;) {
-        ssize_t r = read(fd, b + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            explicit_bzero(b, n);
-            free(b);
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n == cap - 1)
-            break; /* the file grew: read what stat said */
-    }
-    close(fd);
-    b[n] = '\0';
-    *out = b;
-    *len = n;
-    return 0;
-}
-
-typedef struct {
-    char *akid, *secret, *token;
-    int found;    /* the profile's section exists */
-    int has_role; /* role_arn / sso / credential_process: unsupported */
-} profile_t;
-
-/* Parse INI text for [profile]; values are copied.  Lines are never
- * quoted in errors (they may hold a secret). */
-static int parse_profile(char *text, const char *profile, profile_t *pr)
-{
-    int in = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *l = trim(line);
-        if (!*l || *l == '#' || *l == ';')
-            continue;
-        if (*l == '[') {
-            char *rb = strchr(l, ']');
-            if (!rb) {
-                in = 0;
-                continue;
-            }
-            *rb = '\0';
-            in = !strcmp(trim(l + 1), profile);
-            if (in)
-                pr->found = 1;
-            continue;
-        }
-        if (!in)
-            continue;
-        char *eq = strchr(l, '=');
-        if (!eq)
-            continue;
-        *eq = '\0';
-        char *k = trim(l), *v = trim(eq + 1);
-        char **dst = NULL;
-        if (!strcasecmp(k, "aws_access_key_id"))
-            dst = &pr->akid;
-        else if (!strcasecmp(k, "aws_secret_access_key"))
-            dst = &pr->secret;
-        else if (!strcasecmp(k, "aws_session_token") ||
-                 (!strcasecmp(k, "aws_security_token") && !pr->token))
-            dst = &pr->token;
-        else if (!strcasecmp(k, "role_arn") ||
-                 !strcasecmp(k, "credential_process") ||
-                 !strncasecmp(k, "sso_", 4))
-            pr->has_role = 1;
-        if (dst) {
-            wipe_free(*dst);
-            if (!(*dst = strdup(v)))
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static void profile_free(profile_t *pr)
-{
-    wipe_free(pr->akid);
-    wipe_free(pr->secret);
-    wipe_free(pr->token);
-    memset(pr, 0, sizeof(*pr));
-}
-
-static ls_error_t *creds_from_file(const ls_conf_t *conf, char **akid,
-                                   char **secret, char **token,
-                                   char **source)
-{
-    const char *profile = cset(conf, "s3.profile");
-    const char *pvar = NULL;
-    int explicit_profile = 1;
-    if (!profile) {
-        profile = getenv("AWS_PROFILE");
-        pvar = "$AWS_PROFILE";
-        if (!profile || !*profile) {
-            profile = "default";
-            explicit_profile = 0;
-        }
-    }
-    const char *named = pvar ? pvar : "s3.profile";
-    char shown_profile[80];
-    printable(shown_profile, sizeof(shown_profile), profile, 64);
-    char *path = credentials_path();
-    if (!path)
-        return nomem();
-    char shown_path[300];
-    printable(shown_path, sizeof(shown_path), path, 256);
-
-    char *text = NULL;
-    size_t len = 0;
-    ls_error_t *err = NULL;
-    profile_t pr;
-    memset(&pr, 0, sizeof(pr));
-    if (read_small_file(path, &text, &len)) {
-        int e = errno;
-        if (e == ENOMEM)
-            err = nomem();
-        else if (e == ENOENT && !explicit_profile)
-            err = ls_error_new(LS_ERR_ACCESS,
-                               "s3: no credentials: set s3.access.key.id "
-                               "and s3.secret.access.key, or "
-                               "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                               "or a [default] profile in %s",
-                               shown_path);
-        else if (e == ENOENT)
-            err = ls_error_new(LS_ERR_INVALID_ARG,
-                               "s3: profile \"%s\" (%s): credentials file %s "
-                               "does not exist",
-                               shown_profile, named, shown_path);
-        else
-            err = ls_error_new(LS_ERR_IO,
-                               "s3: cannot read credentials file %s: %s",
-                               shown_path, strerror(e));
-        goto out;
-    }
-    if (parse_profile(text, profile, &pr)) {
-        err = nomem();
-        goto out;
-    }
-    if (!pr.found) {
-        if (explicit_profile)
-            err = ls_error_new(LS_ERR_INVALID_ARG,
-                               "s3: profile \"%s\" (%s) is not in the "
-                               "credentials file %s",
-                               shown_profile, named, shown_path);
-        else
-            err = ls_error_new(LS_ERR_ACCESS,
-                               "s3: no credentials: set s3.access.key.id "
-                               "and s3.secret.access.key, or "
-                               "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                               "or a [default] profile in %s",
-                               shown_path);
-        goto out;
-    }
-    if (!pr.akid || !*pr.akid || !pr.secret || !*pr.secret) {
-        err = ls_error_new(LS_ERR_INVALID_ARG,
-                           "s3: profile \"%s\" in %s has no %s%s",
-                           shown_profile, shown_path,
-                           !pr.akid || !*pr.akid ? "aws_access_key_id"
-                                                 : "aws_secret_access_key",
-                           pr.has_role ? " (role, SSO and credential_process "
-                                         "profiles are not supported)"
-                                       : "");
-        goto out;
-    }
-    *akid = pr.akid;
-    *secret = pr.secret;
-    *token = pr.token ? pr.token : strdup("");
-    pr.akid = pr.secret = pr.token = NULL;
-    if (asprintf(source, "file %s [%s]", shown_path, shown_profile) < 0)
-        *source = NULL;
-    if (!*token || !*source)
-        err = nomem();
-out:
-    profile_free(&pr);
-    if (text) {
-        explicit_bzero(text, len);
-        free(text);
-    }
-    free(path);
-    return err;
-}
-
-ls_error_t *ls__s3_credentials(const ls_conf_t *conf, char **akid,
-                               char **secret, char **token, char **source)
-{
-    const char *ca = cset(conf, "s3.access.key.id");
-    const char *cs = cset(conf, "s3.secret.access.key");
-    const char *ct = cset(conf, "s3.session.token");
-    ls_error_t *err = NULL;
-    *akid = *secret = *token = *source = NULL;
-    if (ca || cs) {
-        if (!ca || !cs)
-            return ls_error_new(LS_ERR_INVALID_ARG,
-                                "s3: %s is set but %s is not",
-                                ca ? "s3.access.key.id"
-                                   : "s3.secret.access.key",
-                                ca ? "s3.secret.access.key"
-                                   : "s3.access.key.id");
-        *akid = strdup(ca);
-        *secret = strdup(cs);
-        *token = strdup(ct ? ct : "");
-        *source = strdup("conf");
-    } else {
-        const char *ea = getenv("AWS_ACCESS_KEY_ID");
-        const char *es = getenv("AWS_SECRET_ACCESS_KEY");
-        const char *et = getenv("AWS_SESSION_TOKEN");
-        if (!et || !*et)
-            et = getenv("AWS_SECURITY_TOKEN");
-        ea = ea && *ea ? ea : NULL;
-        es = es && *es ? es : NULL;
-        if (ea || es) {
-            if (!ea || !es)
-                return ls_error_new(LS_ERR_INVALID_ARG,
-                                    "s3: %s is set but %s is not",
-                                    ea ? "AWS_ACCESS_KEY_ID"
-                                       : "AWS_SECRET_ACCESS_KEY",
-                                    ea ? "AWS_SECRET_ACCESS_KEY"
-                                       : "AWS_ACCESS_KEY_ID");
-            *akid = strdup(ea);
-            *secret = strdup(es);
-            *token = strdup(et ? et : "");
-            *source = strdup("env");
-        } else {
-            err = creds_from_file(conf, akid, secret, token, source);
-        }
-    }
-    if (!err && (!*akid || !*secret || !*token || !*source))
-        err = nomem();
-    if (err) {
-        wipe_free(*akid);
-        wipe_free(*secret);
-        wipe_free(*token);
-        free(*source);
-        *akid = *secret = *token = *source = NULL;
-    }
-    return err;
 }
 
 /* ---- client ---------------------------------------------------------------- */
@@ -1516,8 +354,8 @@ void ls_s3_destroy(ls_s3_t *c)
     free(c->bucket);
     free(c->region);
     free(c->akid);
-    wipe_free(c->secret);
-    wipe_free(c->token);
+    ls__s3_wipe_free(c->secret);
+    ls__s3_wipe_free(c->token);
     free(c->cred_source);
     free(c);
 }
@@ -1531,13 +369,13 @@ ls_error_t *ls_s3_new(ls_s3_t **out, const ls_conf_t *conf)
     if (!out)
         return ls_error_new(LS_ERR_INVALID_ARG, "ls_s3_new: out is NULL");
     *out = NULL;
-    const char *bucket = cset(conf, "s3.bucket");
+    const char *bucket = ls__s3_conf_str(conf, "s3.bucket");
     if (!bucket)
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "s3: s3.bucket is not set");
     ls_s3_t *c = calloc(1, sizeof(*c));
     if (!c)
-        return nomem();
+        return ls__s3_nomem();
     /* Credentials first, so that scrub() knows what to redact from any
      * later error quoting a setting. */
     if ((err = ls__s3_credentials(conf, &c->akid, &c->secret, &c->token,
@@ -1554,7 +392,7 @@ ls_error_t *ls_s3_new(ls_s3_t **out, const ls_conf_t *conf)
         (err = get_bool(conf, "s3.tls.verify", &tls_verify, 0)) ||
         (err = get_bool(conf, "s3.unsigned.payload", &unsigned_payload, 0)))
         goto fail;
-    const char *region = cset(conf, "s3.region");
+    const char *region = ls__s3_conf_str(conf, "s3.region");
     if (!region || !ls_conf_is_set(conf, "s3.region")) {
         /* The table default only when the environment names none. */
         const char *e = getenv("AWS_REGION");
@@ -1568,12 +406,12 @@ ls_error_t *ls_s3_new(ls_s3_t **out, const ls_conf_t *conf)
     c->region = strdup(region);
     c->bucket = strdup(bucket);
     if (!c->region || !c->bucket) {
-        err = nomem();
+        err = ls__s3_nomem();
         goto fail;
     }
     if ((err = check_region(c->region)))
         goto fail;
-    const char *ep = cset(conf, "s3.endpoint");
+    const char *ep = ls__s3_conf_str(conf, "s3.endpoint");
     if (ep) {
         if ((err = parse_endpoint(ep, &c->tls, &c->ep_host)))
             goto fail;
@@ -1581,14 +419,14 @@ ls_error_t *ls_s3_new(ls_s3_t **out, const ls_conf_t *conf)
         c->tls = 1;
         if (asprintf(&c->ep_host, "s3.%s.amazonaws.com", c->region) < 0) {
             c->ep_host = NULL;
-            err = nomem();
+            err = ls__s3_nomem();
             goto fail;
         }
     }
     if (asprintf(&c->endpoint, "%s://%s", c->tls ? "https" : "http",
                  c->ep_host) < 0) {
         c->endpoint = NULL;
-        err = nomem();
+        err = ls__s3_nomem();
         goto fail;
     }
     if (path_style < 0)
@@ -1609,7 +447,7 @@ ls_error_t *ls_s3_new(ls_s3_t **out, const ls_conf_t *conf)
     }
     c->part_size = (size_t)part;
     c->unsigned_payload = unsigned_payload;
-    const char *ca = cset(conf, "s3.tls.ca.file");
+    const char *ca = ls__s3_conf_str(conf, "s3.tls.ca.file");
     ls__http_opts_t ho = {(long)ctmo, (long)tmo, tls_verify, ca, 0};
     if ((err = ls__http_new(&c->http, &ho)))
         goto fail;
@@ -1738,7 +576,7 @@ static ls_error_t *build(ls_s3_t *c, const char *method, const char *key,
             path = NULL;
     }
     if (!b->host || !path) {
-        err = nomem();
+        err = ls__s3_nomem();
         goto out;
     }
     if ((err = ls_sigv4_request_new(&rq, method, b->host, path)))
@@ -1772,7 +610,7 @@ static ls_error_t *build(ls_s3_t *c, const char *method, const char *key,
         oom = add_header(b, n, v);
     }
     if (oom)
-        err = nomem();
+        err = ls__s3_nomem();
 out:
     if (err)
         built_free(b);
@@ -1910,7 +748,7 @@ static char *what_of(const ls_s3_t *c, const char *method, const char *key,
 {
     char k[300], suffix[300] = "";
     char *w = NULL;
-    printable(k, sizeof(k), key ? key : "", 256);
+    ls__s3_printable(k, sizeof(k), key ? key : "", 256);
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
@@ -1961,7 +799,7 @@ ls_error_t *ls_s3_put_object(ls_s3_t *c, const char *key, const void *data,
                             len);
     char *what = what_of(c, "PUT", key, NULL);
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     s3op_t op = {.method = "PUT", .key = key, .body = data, .len = len,
                  .has_body = 1, .content_type = content_type, .md5 = 1,
@@ -1977,7 +815,7 @@ ls_error_t *ls_s3_head(ls_s3_t *c, const char *key, int64_t *size,
     CHECK_CK("ls_s3_head");
     char *what = what_of(c, "HEAD", key, NULL);
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     s3op_t op = {.method = "HEAD", .key = key, .what = what};
     ls_error_t *err = run(c, &op, &o);
@@ -2000,7 +838,7 @@ ls_error_t *ls_s3_get(ls_s3_t *c, const char *key, size_t max_bytes,
         return ls_error_new(LS_ERR_INVALID_ARG, "ls_s3_get: cb is NULL");
     char *what = what_of(c, "GET", key, NULL);
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     size_t cap = max_bytes < SIZE_MAX ? max_bytes + 1 : SIZE_MAX;
     if (cap < S3_REPLY_MAX)
@@ -2033,7 +871,7 @@ ls_error_t *ls_s3_delete(ls_s3_t *c, const char *key)
     CHECK_CK("ls_s3_delete");
     char *what = what_of(c, "DELETE", key, NULL);
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     s3op_t op = {.method = "DELETE", .key = key, .what = what};
     ls_error_t *err = run(c, &op, &o);
@@ -2060,7 +898,7 @@ static ls_error_t *check_list(ls_s3_t *c, void *ud, const char *what,
     int rc = ls__s3_xml_list(c->resp.body, c->resp.body_len, NULL, NULL,
                              &pg->truncated, &pg->next);
     if (rc == -2)
-        return nomem();
+        return ls__s3_nomem();
     if (rc < 0 || c->resp.body_truncated)
         return ls_error_set_retriable(
             ls_error_new(LS_ERR_TRANSPORT,
@@ -2092,9 +930,9 @@ ls_error_t *ls__s3_list_ex(ls_s3_t *c, const char *prefix, int max_keys,
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "ls_s3_list: the prefix is longer than %d bytes",
                             S3_KEY_MAX);
-    printable(shown, sizeof(shown), prefix, 256);
+    ls__s3_printable(shown, sizeof(shown), prefix, 256);
     if (asprintf(&what, "s3 GET %s (list \"%s\")", c->bucket, shown) < 0)
-        return nomem();
+        return ls__s3_nomem();
     snprintf(mk, sizeof(mk), "%d", max_keys);
     for (;;) {
         const char *q[12];
@@ -2139,7 +977,7 @@ ls_error_t *ls__s3_list_ex(ls_s3_t *c, const char *prefix, int max_keys,
         }
         if (rc < 0) {
             free(next);
-            err = rc == -2 ? nomem()
+            err = rc == -2 ? ls__s3_nomem()
                            : ls_error_new(LS_ERR_GENERIC,
                                           "%s: malformed ListBucketResult",
                                           what);
@@ -2223,7 +1061,7 @@ ls_error_t *ls_s3_upload_new(ls_s3_upload_t **out, ls_s3_t *c,
     if (!u || !what || !(u->key = strdup(key))) {
         free(what);
         ls_s3_upload_destroy(u);
-        return nomem();
+        return ls__s3_nomem();
     }
     u->c = c;
     static const char *const q[] = {"uploads", NULL, NULL};
@@ -2303,7 +1141,7 @@ ls_error_t *ls_s3_upload_part(ls_s3_upload_t *u, const void *data,
         int cap = u->cap ? u->cap * 2 : 16;
         part_t *p = realloc(u->parts, (size_t)cap * sizeof(*p));
         if (!p)
-            return nomem();
+            return ls__s3_nomem();
         u->parts = p;
         u->cap = cap;
     }
@@ -2313,7 +1151,7 @@ ls_error_t *ls_s3_upload_part(ls_s3_upload_t *u, const void *data,
     const char *q[] = {"partNumber", nb, "uploadId", u->id, NULL};
     char *what = what_of(c, "PUT", u->key, " (part %d)", num);
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     s3op_t op = {.method = "PUT", .key = u->key, .query = q, .body = data,
                  .len = len, .has_body = 1, .md5 = 1, .what = what,
@@ -2323,7 +1161,7 @@ ls_error_t *ls_s3_upload_part(ls_s3_upload_t *u, const void *data,
     if (err)
         return scrub(c, err);
     if (!(u->parts[u->nparts].etag = strdup(c->resp.etag)))
-        return nomem();
+        return ls__s3_nomem();
     u->parts[u->nparts].len = len;
     u->nparts++;
     return NULL;
@@ -2389,7 +1227,7 @@ ls_error_t *ls_s3_upload_complete(ls_s3_upload_t *u)
     if (oom || !what) {
         free(xml);
         free(what);
-        return nomem();
+        return ls__s3_nomem();
     }
     const char *q[] = {"uploadId", u->id, NULL};
     outcome_t o;
@@ -2405,7 +1243,7 @@ ls_error_t *ls_s3_upload_complete(ls_s3_upload_t *u)
         char *hw = what_of(c, "HEAD", u->key, NULL);
         s3op_t hop = {.method = "HEAD", .key = u->key, .what = hw};
         outcome_t ho;
-        ls_error_t *e2 = hw ? run(c, &hop, &ho) : nomem();
+        ls_error_t *e2 = hw ? run(c, &hop, &ho) : ls__s3_nomem();
         if (!e2)
             size = c->resp.content_length;
         if (!e2 && size >= 0 && (uint64_t)size == total) {
@@ -2434,7 +1272,7 @@ static ls_error_t *abort_id(ls_s3_t *c, const char *key, const char *id,
     const char *q[] = {"uploadId", id, NULL};
     char *what = what_of(c, "DELETE", key, " (abort multipart upload)");
     if (!what)
-        return nomem();
+        return ls__s3_nomem();
     outcome_t o;
     /* A fresh connection: libcurl never re-sends it by itself, so a lost
      * reply is seen (and a NoSuchUpload after it is understood). */

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "conf_int.h"
+#include "json_int.h"
 #include "sink_int.h"
 #include "libstream/consumer.h"
 #include "libstream/csv.h"
@@ -303,22 +304,44 @@ fail:
     return NULL;
 }
 
-/* Is this record a JSON object?  NULL, or the reason it is not. */
+/* Is this record one JSON object?  NULL, or the reason it is not.
+ * *compact is set to a one-line rendering when the object spans lines
+ * (the caller frees it with cJSON_free). */
 static const char *json_object_reason(const void *v, size_t len, char *why,
-                                      size_t whylen)
+                                      size_t whylen, char **compact)
 {
     const char *end = NULL;
+    *compact = NULL;
     if (!v || !len)
         return "empty record: expected a JSON object";
+    if (!ls__utf8_valid(v, len))
+        return "not valid UTF-8: expected a JSON object";
     cJSON *j = cJSON_ParseWithLengthOpts(v, len, &end, 0);
     if (!j) {
         snprintf(why, whylen, "not JSON: syntax error near byte %zu of %zu",
                  end ? (size_t)(end - (const char *)v) : (size_t)0, len);
         return why;
     }
-    int obj = cJSON_IsObject(j);
+    const char *p = end;
+    while (p < (const char *)v + len && (*p == ' ' || *p == '\t' ||
+                                         *p == '\r' || *p == '\n'))
+        p++;
+    if (p < (const char *)v + len) {
+        cJSON_Delete(j);
+        snprintf(why, whylen, "trailing data after the JSON value at byte "
+                              "%zu of %zu",
+                 (size_t)(end - (const char *)v), len);
+        return why;
+    }
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return "a JSON value that is not an object";
+    }
+    const char *nl = memchr(v, '\n', len);
+    if (nl && nl != (const char *)v + len - 1)
+        *compact = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
-    return obj ? NULL : "a JSON value that is not an object";
+    return NULL;
 }
 
 static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
@@ -361,14 +384,22 @@ static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
         if (err)
             return err;
     } else {
-        const char *bad = json_object_reason(v, len, why, sizeof(why));
+        char *compact;
+        const char *bad = json_object_reason(v, len, why, sizeof(why),
+                                             &compact);
         if (bad)
             return dead_letter(s, ev, bad);
+        if (compact) {
+            v = compact;
+            len = strlen(compact);
+        }
         if (b->len + len + 1 > b->cap) {
             size_t cap = (b->len + len + 1) * 2;
             char *nb = realloc(b->buf, cap);
-            if (!nb)
+            if (!nb) {
+                cJSON_free(compact);
                 return ls_error_new(LS_ERR_NOMEM, "out of memory");
+            }
             b->buf = nb;
             b->cap = cap;
         }
@@ -376,6 +407,7 @@ static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
         b->len += len;
         if (((const char *)v)[len - 1] != '\n')
             b->buf[b->len++] = '\n';
+        cJSON_free(compact);
     }
     b->count++;
     b->bytes += len;
@@ -442,13 +474,11 @@ static ls_error_t *open_dlq(ls_s3sink_t *s, const ls_conf_t *conf)
                                 "s3sink.dlq \"%s\": expected kafka:TOPIC", dlq);
         if (!(s->dlq_topic = strdup(dlq + 6)))
             return ls_error_new(LS_ERR_NOMEM, "out of memory");
-        ls_conf_t *pc = ls_conf_new();
-        char brokers[512];
-        ls__conf_kafka_get(conf, "bootstrap.servers", brokers, sizeof(brokers));
-        ls_error_t *err = pc ? ls_conf_set(pc, "bootstrap.servers", brokers)
+        /* The same Kafka settings (brokers, TLS, SASL) as the consumer;
+         * consumer-only properties are ignored by a producer. */
+        ls_conf_t *pc = ls_conf_dup(conf);
+        ls_error_t *err = pc ? ls_producer_new(&s->dlq_prod, pc)
                              : ls_error_new(LS_ERR_NOMEM, "out of memory");
-        if (!err)
-            err = ls_producer_new(&s->dlq_prod, pc);
         if (err)
             ls_conf_destroy(pc);
         return err;
@@ -501,12 +531,12 @@ ls_error_t *ls_s3sink_new(ls_s3sink_t **out, ls_conf_t *conf)
         err = ls_conf_set(cc, "group.id", "ls-batch2s3");
     if (!err)
         err = ls_template_new(&s->key_tpl, ls_conf_get(conf, "s3sink.key"));
-    if (!err && !ls_template_uses_record(s->key_tpl))
+    if (!err && (!strstr(ls_conf_get(conf, "s3sink.key"), "%{offset}") ||
+                 !strstr(ls_conf_get(conf, "s3sink.key"), "%{partition}")))
         err = ls_error_new(LS_ERR_INVALID_ARG,
-                           "s3sink.key \"%s\" must contain %%{offset} (with "
-                           "%%{partition} and the topic), so that two batches "
-                           "never share a key and a replayed batch overwrites "
-                           "its own object",
+                           "s3sink.key \"%s\" must contain %%{partition} and "
+                           "%%{offset}, so that two batches never share a key "
+                           "and a replayed batch overwrites its own object",
                            ls_conf_get(conf, "s3sink.key"));
     if (!err)
         err = ls_s3_new(&s->s3, conf);

@@ -32,28 +32,7 @@
 #include "http_int.h"
 #include "libstream/conf.h"
 #include "libstream/s3.h"
-
-/* ---- the internals under test (defined in lib/s3.c) ----------------- */
-
-int ls__s3_xml_error(const char *body, size_t len, char *code,
-                     size_t code_size, char *msg, size_t msg_size);
-int ls__s3_xml_root(const char *body, size_t len, char *buf, size_t size);
-char *ls__s3_xml_upload_id(const char *body, size_t len);
-int ls__s3_xml_list(const char *body, size_t len, ls_s3_list_cb_t *cb,
-                    void *opaque, int *truncated, char **next_token);
-ls_error_t *ls__s3_check_complete(const char *what, const char *body,
-                                  size_t len, char *etag, size_t etag_size);
-ls_error_t *ls__s3_status_error(const char *what, long status,
-                                const char *body, size_t len, char *code,
-                                size_t code_size);
-ls_err_t ls__s3_code(const char *s3code, int *retriable, int *known);
-ls_error_t *ls__s3_credentials(const ls_conf_t *conf, char **akid,
-                               char **secret, char **token, char **source);
-ls_error_t *ls__s3_url(ls_s3_t *c, const char *method, const char *key,
-                       const char *const *query, char **url, char **host);
-ls_error_t *ls__s3_list_ex(ls_s3_t *c, const char *prefix, int max_keys,
-                           ls_s3_list_cb_t *cb, void *opaque, int *pages);
-int ls__s3_url_decode(char *s);
+#include "s3_int.h" /* the internals under test */
 
 /* Credentials used throughout; none may ever show in a message. */
 #define AKID "AKIDUNITTEST0001"
