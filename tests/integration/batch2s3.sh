@@ -66,4 +66,19 @@ aws --endpoint-url "$S3_ENDPOINT" s3 sync --quiet s3://lsbucket "$TMP/out2" ||
 after=$(find "$TMP/out2" -type f | wc -l)
 [ "$after" -eq "$before" ] || fail "replay wrote new objects: $before -> $after"
 echo "replay by a second group: same $after object keys; dead letters in Kafka"
+
+# JSON lines: a multi-line object is compacted, trailing data and invalid
+# UTF-8 are dead letters.
+printf '{\n  "b": 2\n}|{"a":1} junk|{"c":"\351"}|{"d":4}' |
+    kcat -P -b "$BROKERS" -t misc_topic -p 0 -D '|' || fail "kcat -P misc"
+"$BIN/ls-batch2s3" -b "$BROKERS" -t misc_topic -G third --bucket lsbucket \
+    --endpoint "$S3_ENDPOINT" --format jsonl --dlq "$TMP/dlq2.jsonl" -e -q \
+    -X session.timeout.ms=6000 2>"$TMP/batch3.err" || fail "jsonl run failed"
+grep -q "2 records stored.*2 dead letters" "$TMP/batch3.err" || fail "$(cat "$TMP/batch3.err")"
+aws --endpoint-url "$S3_ENDPOINT" s3 cp --quiet --recursive s3://lsbucket/misc "$TMP/misc" ||
+    fail "aws s3 cp misc"
+[ "$(cat "$TMP"/misc/*.jsonl)" = "$(printf '{"b":2}\n{"d":4}')" ] ||
+    fail "jsonl object: $(cat "$TMP"/misc/*.jsonl)"
+grep -q "trailing data" "$TMP/dlq2.jsonl" && grep -q "UTF-8" "$TMP/dlq2.jsonl" ||
+    fail "dlq2: $(cat "$TMP/dlq2.jsonl")"
 ok "ls-batch2s3: each type's events exactly once in CSV objects"
