@@ -15,13 +15,16 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "webhdfs_server.py")
@@ -855,6 +858,142 @@ class WebHdfsServerTest(unittest.TestCase):
         self.assertEqual(st, 400)
         st, obj = self.s.admin("POST", "/admin/faults", {"dn_error_rate": 2})
         self.assertEqual(st, 400)
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs the openssl CLI")
+class WebHdfsTlsTest(unittest.TestCase):
+    """--tls-cert/--tls-key: swebhdfs.  The namenode, datanode and standby
+    ports speak HTTPS with a self-signed certificate for IP:127.0.0.1, the
+    307 Location is https://DN, the admin port stays plain HTTP."""
+    srv = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certdir = tempfile.mkdtemp(prefix="webhdfs-tls-")
+        cls.cert = os.path.join(cls.certdir, "c.pem")
+        key = os.path.join(cls.certdir, "k.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", cls.cert, "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.ctx = ssl.create_default_context(cafile=cls.cert)
+        cls.srv = Server("--tls-cert", cls.cert, "--tls-key", key)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.srv is not None:
+                rc = cls.srv.stop()
+                if rc != 0:
+                    raise AssertionError("server exit status after SIGTERM: %r" % rc)
+        finally:
+            shutil.rmtree(cls.certdir, ignore_errors=True)
+
+    def setUp(self):
+        self.s = self.srv
+        self.s.admin("DELETE", "/admin/faults")
+        self.s.admin("GET", "/admin/reset?leases=1")
+        self.dir = "/tls/" + self._testMethodName
+
+    def https_url(self, role, path, **params):
+        host, port = self.s.addr[role]
+        return "https://%s:%d%s" % (host, port, self.s.target(path, **params))
+
+    def urlopen(self, url, method="GET", data=None, ctx=None):
+        """(status, headers, body) of one request; a 3xx/4xx is an answer
+        too (urllib follows a 307 only for GET)."""
+        req = urllib.request.Request(url, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, context=ctx or self.ctx, timeout=15) as r:
+                return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        except urllib.error.HTTPError as e:
+            with e:
+                return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+    def tls_stats(self):
+        return self.s.admin("GET", "/admin/stats")[1]["tls"]
+
+    def test_ready_line_and_plain_http_admin(self):
+        self.assertTrue(self.s.ready_line.endswith(" tls=1"), self.s.ready_line)
+        self.assertEqual([p.split("=")[0] for p in self.s.ready_line.split()],
+                         ["namenode", "datanode", "standby", "admin", "pid", "tls"])
+        st, obj = self.s.admin("GET", "/admin/health")     # plain HTTP
+        self.assertEqual((st, obj["ok"]), (200, True))
+        # the standby answers over HTTPS, as a standby
+        st, h, body = self.urlopen(self.https_url("standby", "/", op="GETFILESTATUS"))
+        remote_exception(self, st, h, body, "StandbyException", code=403)
+
+    def test_https_create_two_steps_and_open(self):
+        path = self.dir + "/f"
+        data = b"tls" * 1000
+        st, h, body = self.urlopen(self.https_url("namenode", path, op="CREATE",
+                                                  overwrite="false", **{"user.name": "webuser"}),
+                                   method="PUT", data=b"")
+        self.assertEqual((st, body), (307, b""))
+        loc = urllib.parse.urlsplit(h["location"])
+        self.assertEqual(loc.scheme, "https")
+        self.assertEqual((loc.hostname, loc.port), self.s.addr["datanode"])
+        q = dict(urllib.parse.parse_qsl(loc.query))
+        self.assertEqual((q["op"], q["user.name"]), ("CREATE", "webuser"))
+        self.assertEqual(q["namenoderpcaddress"], "%s:%d" % self.s.addr["namenode"])
+        st, h2, body2 = self.urlopen(h["location"], method="PUT", data=data)
+        self.assertEqual((st, h2["content-length"], body2), (201, "0", b""))
+        self.assertTrue(h2["location"].endswith(path), h2["location"])
+        # noredirect=true gives the https Location in JSON too
+        st, _, body = self.urlopen(self.https_url("namenode", path, op="APPEND",
+                                                  noredirect="true", **{"user.name": "webuser"}),
+                                   method="POST", data=b"")
+        self.assertEqual(st, 200, body)
+        self.assertTrue(json.loads(body)["Location"].startswith(
+            "https://%s:%d/" % self.s.addr["datanode"]), body)
+        # OPEN: urllib follows the 307 to the https datanode itself
+        st, h3, got = self.urlopen(self.https_url("namenode", path, op="OPEN"))
+        self.assertEqual((st, got), (200, data))
+        self.assertEqual(h3["content-type"], "application/octet-stream")
+        st, _, body = self.urlopen(self.https_url("namenode", path, op="GETFILESTATUS"))
+        fs = json.loads(body)["FileStatus"]
+        self.assertEqual((fs["length"], fs["owner"]), (len(data), "webuser"))
+        t = self.tls_stats()
+        self.assertGreaterEqual(t["handshakes"], 5)
+        self.assertEqual(t["handshake_failures"], 0)
+
+    def test_untrusted_client_and_plain_http_rejected(self):
+        # a client that does not trust the certificate fails its handshake
+        untrusting = ssl.create_default_context()
+        with self.assertRaises(urllib.error.URLError) as cm:
+            self.urlopen(self.https_url("namenode", "/", op="GETFILESTATUS"), ctx=untrusting)
+        self.assertIsInstance(cm.exception.reason, ssl.SSLCertVerificationError)
+        # as does one checking a host name the certificate is not for
+        conn = http.client.HTTPSConnection("localhost", self.s.addr["namenode"][1],
+                                           context=self.ctx, timeout=10)
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            conn.request("GET", self.s.target("/", op="GETFILESTATUS"))
+        conn.close()
+        # plain HTTP to a TLS port gets no HTTP answer
+        with self.assertRaises((http.client.HTTPException, ConnectionError)):
+            self.s.request("datanode", "GET", self.s.target("/", op="OPEN"))
+        deadline = time.monotonic() + 5
+        while self.tls_stats()["handshake_failures"] < 3:
+            self.assertLess(time.monotonic(), deadline, self.tls_stats())
+            time.sleep(0.05)
+        # the server keeps serving
+        st, _, body = self.urlopen(self.https_url("namenode", "/", op="GETFILESTATUS"))
+        self.assertEqual(st, 200, body)
+
+    def test_https_after_namenode_down_and_back(self):
+        st, _ = self.s.admin("POST", "/admin/faults", {"nn_down_seconds": 1})
+        self.assertEqual(st, 200)
+        t0 = time.monotonic()
+        while True:
+            try:
+                st, _, body = self.urlopen(self.https_url("namenode", "/", op="GETFILESTATUS"))
+                break
+            except urllib.error.URLError as e:
+                self.assertIsInstance(e.reason, ConnectionRefusedError)
+                self.assertLess(time.monotonic() - t0, 6, "namenode did not come back")
+                time.sleep(0.05)
+        self.assertEqual(st, 200, body)          # listening again, still HTTPS
+        self.assertGreater(time.monotonic() - t0, 0.8)
 
 
 def recv_until(sock, marker, limit=65536):

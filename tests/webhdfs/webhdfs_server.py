@@ -6,7 +6,8 @@ Python 3 standard library only.
 
     python3 webhdfs_server.py --root DIR [--bind 127.0.0.1] [--nn-port 0]
         [--dn-port 0] [--standby-port 0] [--admin-port 0] [--seed 1]
-        [--ready-file FILE] [--require-user] [--exit-with-parent] [-v]
+        [--ready-file FILE] [--require-user] [--exit-with-parent]
+        [--tls-cert FILE --tls-key FILE] [-v]
 
 When every port listens it prints ONE line to stdout and flushes it:
 
@@ -15,6 +16,10 @@ When every port listens it prints ONE line to stdout and flushes it:
 (--ready-file gets the same line, written atomically.)  SIGTERM/SIGINT stop
 it with exit status 0.  See README.md next to this file for the admin API
 (fault injection, stats, leases) and the list of spec facts it follows.
+
+With --tls-cert/--tls-key the namenode, datanode and standby ports speak
+HTTPS (swebhdfs), the redirects point at https://DN, and the line ends in
+" tls=1"; the admin port stays plain HTTP.
 """
 
 import argparse
@@ -27,6 +32,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import sys
 import threading
@@ -48,6 +54,7 @@ PERM_PATTERN = re.compile(r"^[01]?[0-7]{1,3}$")
 MAX_COMPONENT_BYTES = 255          # dfs.namenode.fs-limits.max-component-length
 DEFAULT_WEB_USER = "dr.who"        # hadoop.http.staticuser.user
 TOKEN_LIFETIME_MS = 24 * 3600 * 1000
+TLS_HANDSHAKE_TIMEOUT = 30         # seconds, per connection
 
 # Valid WebHDFS ops per HTTP method (WebHDFS.md "Operations").  An op that is
 # valid but not implemented here gives 400 UnsupportedOperationException; an
@@ -759,7 +766,8 @@ class Stats:
                            "standby": 0}
             self.bytes = {"datanode_received": 0, "datanode_sent": 0,
                           "discarded": {r: 0 for r in ROLES}}
-            self.counters = {"lease_conflicts": {}}
+            self.counters = {"lease_conflicts": {},
+                             "tls": {"handshakes": 0, "handshake_failures": 0}}
             self.since = time.time()
 
     def request(self, role, op):
@@ -799,6 +807,7 @@ class Stats:
                 "requests": self.requests, "connections": self.connections,
                 "faults": self.faults, "bytes": self.bytes,
                 "lease_conflicts": self.counters.get("lease_conflicts", {}),
+                "tls": self.counters.get("tls", {}),
                 "since": self.since}))
 
 
@@ -931,11 +940,26 @@ class Decision:
 # listeners (one ThreadingHTTPServer per port; can go down and come back)
 # --------------------------------------------------------------------------
 
+class TlsHandshakeFailed(Exception):
+    """A client's TLS handshake failed (e.g. it rejected our certificate)."""
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # A failed handshake or a TLS-level error on a connection is the
+        # client's business (a test of certificate verification makes them
+        # on purpose): one line with -v, no traceback.
+        e = sys.exc_info()[1]
+        if isinstance(e, (TlsHandshakeFailed, ssl.SSLError)):
+            if self.app.args.verbose:
+                sys.stderr.write("[%s] %s - TLS: %s\n" % (self.role, client_address[0], e))
+            return
+        super().handle_error(request, client_address)
 
 
 class Listener:
@@ -954,6 +978,12 @@ class Listener:
 
     def start(self):
         srv = _Server((self.host, self.port), self.handler)
+        if self.app.tls_context is not None and self.role in ROLES:
+            # Accepted sockets inherit the wrapping; the handshake is done
+            # by the connection's own thread (BaseHandler.setup), so a slow
+            # or failing client never blocks the accept loop.
+            srv.socket = self.app.tls_context.wrap_socket(
+                srv.socket, server_side=True, do_handshake_on_connect=False)
         srv.app = self.app
         srv.role = self.role
         srv.listener = self
@@ -1037,10 +1067,29 @@ class BaseHandler(BaseHTTPRequestHandler):
         return self.server.role
 
     def setup(self):
-        super().setup()
-        self.server.listener.track(self.connection)
         if self.role in ROLES:
             self.app.stats.conn(self.role)
+        if isinstance(self.request, ssl.SSLSocket):
+            self.tls_handshake()
+        super().setup()
+        self.server.listener.track(self.connection)
+
+    def tls_handshake(self):
+        sock = self.request
+        self.server.listener.track(sock)       # so that stop() can cut it short
+        try:
+            sock.settimeout(TLS_HANDSHAKE_TIMEOUT)
+            sock.do_handshake()
+        except (OSError, ValueError) as e:     # ssl.SSLError is an OSError
+            self.app.stats.bump("tls", "handshake_failures")
+            try:
+                sock.close()
+            except OSError:
+                pass
+            raise TlsHandshakeFailed("handshake failed: %s" % e)
+        finally:
+            self.server.listener.untrack(sock)
+        self.app.stats.bump("tls", "handshakes")
 
     def finish(self):
         try:
@@ -1507,7 +1556,7 @@ class WebHdfsHandler(BaseHandler):
             if k not in skip:
                 q.append((k, self.params[k]))
         dn = app.listeners["datanode"]
-        loc = "http://%s%s%s?%s" % (dn.addr(), PREFIX, quote_path(path),
+        loc = "%s://%s%s%s?%s" % (app.scheme, dn.addr(), PREFIX, quote_path(path),
                                      urllib.parse.urlencode(q, safe=":", quote_via=urllib.parse.quote))
         if noredirect:
             return self.reply_json({"Location": loc})
@@ -1802,6 +1851,13 @@ class App:
             self.tokens[tok] = user or args.token_user
         self.ns = Namespace(self)
         self.listeners = {}
+        self.tls_context = None
+        self.scheme = "http"
+        if args.tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args.tls_cert, args.tls_key)
+            self.tls_context = ctx
+            self.scheme = "https"
 
     def next_client_name(self):
         with self.lock:
@@ -1917,9 +1973,9 @@ class App:
 
     def ready_line(self):
         L = self.listeners
-        return "namenode=%s datanode=%s standby=%s admin=%s pid=%d" % (
+        return "namenode=%s datanode=%s standby=%s admin=%s pid=%d%s" % (
             L["namenode"].addr(), L["datanode"].addr(), L["standby"].addr(),
-            L["admin"].addr(), os.getpid())
+            L["admin"].addr(), os.getpid(), " tls=1" if self.tls_context else "")
 
 
 def parse_args(argv):
@@ -1948,8 +2004,14 @@ def parse_args(argv):
                    help="block recovery time after a TRUNCATE off a block boundary")
     p.add_argument("--exit-with-parent", action="store_true",
                    help="exit when the parent process goes away")
+    p.add_argument("--tls-cert", metavar="FILE",
+                   help="PEM certificate (chain): serve HTTPS on the namenode, datanode "
+                   "and standby ports (swebhdfs); the admin port stays HTTP")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     a = p.parse_args(argv)
+    if bool(a.tls_cert) != bool(a.tls_key):
+        p.error("--tls-cert and --tls-key go together")
     if not a.bind.startswith("127.") and a.bind != "localhost":
         p.error("--bind must be a loopback IPv4 address (127.x.y.z)")
     if a.bind == "localhost":
@@ -1964,7 +2026,11 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    app = App(args)
+    try:
+        app = App(args)
+    except (OSError, ssl.SSLError) as e:
+        sys.stderr.write("webhdfs_server: cannot load the TLS certificate/key: %s\n" % e)
+        return 2
     stop = threading.Event()
 
     def on_signal(signum, frame):
