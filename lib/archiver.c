@@ -33,6 +33,7 @@ struct ls_archiver_s {
     ls__skip_t skip;
     ls_event_t *evs[BATCH];
     int closed;
+    int insecure; /* TLS verification turned off: warned at first poll */
 };
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
@@ -203,6 +204,7 @@ ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
         ls_archiver_destroy(a);
         return err;
     }
+    a->insecure = !ls__conf_bool(conf, "hdfs.tls.verify");
     ls_writer_set_closed_cb(a->w, on_closed, a);
     ls_consumer_set_rebalance_cb(a->c, on_rebalance, a);
     if ((err = ls_consumer_subscribe(a->c, a->topics, a->ntopics))) {
@@ -264,6 +266,11 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
         *processed = 0;
     if (!a || a->closed)
         return ls_error_new(LS_ERR_STATE, "ls_archiver_poll: closed");
+    if (a->insecure == 1) {
+        a->insecure = 2;
+        logf_(a, LS_LOG_WARNING, "warning: hdfs.tls.verify=false: the "
+                                 "server's TLS certificate is not checked");
+    }
     timeout_ms = ls__pacer_poll_timeout(&a->pacer, a->c, timeout_ms);
     ls_error_t *err = ls_consumer_poll(a->c, a->evs, BATCH, timeout_ms, &cnt);
     if (err && ls_error_is_retriable(err)) {

@@ -65,6 +65,7 @@ struct ls_s3sink_s {
     double last_tick;
     uint64_t consumed, stored, objects, bytes, dead, commits;
     int closed;
+    int insecure; /* TLS verification turned off: warned at first poll */
     ls_event_t *evs[BATCH];
 };
 
@@ -549,6 +550,7 @@ ls_error_t *ls_s3sink_new(ls_s3sink_t **out, ls_conf_t *conf)
         ls_s3sink_destroy(s);
         return err;
     }
+    s->insecure = !ls__conf_bool(conf, "s3.tls.verify");
     ls_consumer_set_rebalance_cb(s->c, on_rebalance, s);
     if ((err = ls_consumer_subscribe(s->c, s->topics, s->ntopics))) {
         ls_s3sink_destroy(s);
@@ -574,6 +576,11 @@ ls_error_t *ls_s3sink_poll(ls_s3sink_t *s, int timeout_ms, size_t *processed)
         *processed = 0;
     if (!s || s->closed)
         return ls_error_new(LS_ERR_STATE, "ls_s3sink_poll: closed");
+    if (s->insecure == 1) {
+        s->insecure = 2;
+        logf_(s, LS_LOG_WARNING, "warning: s3.tls.verify=false: the "
+                                 "server's TLS certificate is not checked");
+    }
     timeout_ms = ls__pacer_poll_timeout(&s->pacer, s->c, timeout_ms);
     ls_error_t *err = ls_consumer_poll(s->c, s->evs, BATCH, timeout_ms, &cnt);
     if (err && ls_error_is_retriable(err)) {

@@ -70,6 +70,7 @@ ok "swebhdfs to a host name the certificate lacks: exit 1"
 expect_exit 0 timeout 120 "$BIN/ls-archive" -b "$BROKERS" -t orders -G noverify \
     --dest "swebhdfs://$NAMENODE/archive-noverify" -X hdfs.tls.verify=false -e -q
 cat "$TMP/last.err"
+expect_stderr "hdfs.tls.verify=false: the server's TLS certificate is not checked"
 python3 "$(dirname "$0")/archive_check.py" "$HDFS_ROOT/archive-noverify" 20000 ||
     fail "swebhdfs archive (verify=false) is not exactly once"
 ok "swebhdfs with hdfs.tls.verify=false: 20000 orders exactly once"
