@@ -16,6 +16,7 @@ static void usage(void)
     printf(
 "Usage: ls-produce [-b BROKERS] -t TOPIC [options]\n"
 "       ls-produce [-b BROKERS] --gen KIND [--count N] [--rate N] [options]\n"
+"       ls-produce --gen KIND --print [--count N] [--rate N] [--seed S]\n"
 "\n"
 "Send one message per input line (stdin or -f FILE), kcat -P style, or\n"
 "generated JSON events, to Kafka.  Prints a summary line on stderr.\n"
@@ -40,6 +41,9 @@ static void usage(void)
 "                         --rate: unbounded)\n"
 "      --rate N           at most N messages per second\n"
 "      --seed S           generator seed (default 1)\n"
+"      --print            with --gen: write the events to stdout, one JSON\n"
+"                         object a line, instead of sending them (no\n"
+"                         broker; each line is flushed when --rate is given)\n"
 "      --timeout MS       how long to wait for deliveries at the end\n"
 "                         (default: message.timeout.ms)\n"
 "  -q, --quiet            no progress line\n"
@@ -71,16 +75,53 @@ static void progress(progress_t *pr, int final)
             el > 0 ? delivered / el : 0.0, final ? "\n" : "");
 }
 
-/* Sleep so that sent messages do not exceed rate per second. */
+/* Sleep so that sent messages do not exceed rate per second (serving p's
+ * delivery reports meanwhile, if there is a producer). */
 static void pace(double start, uint64_t sent, double rate, ls_producer_t *p)
 {
     double due = start + sent / rate;
     double now = tool_now();
     while (now < due && !tool_stop) {
         int ms = (int)((due - now) * 1000);
-        ls_producer_poll(p, ms > 100 ? 100 : (ms < 1 ? 1 : ms));
+        ms = ms > 100 ? 100 : (ms < 1 ? 1 : ms);
+        if (p) {
+            ls_producer_poll(p, ms);
+        } else {
+            struct timespec ts = {0, ms * 1000000L};
+            nanosleep(&ts, NULL);
+        }
         now = tool_now();
     }
+}
+
+/* --print: the generated events to stdout, one a line, no Kafka. */
+static int print_events(ls_generator_t *g, int64_t count, double rate)
+{
+    double start = tool_now();
+    uint64_t n = 0;
+    for (; (int64_t)n < count && !tool_stop; n++) {
+        size_t len;
+        const char *v;
+        ls_generator_next(g);
+        v = ls_generator_value(g, &len);
+        fwrite(v, 1, len, stdout);
+        putchar('\n');
+        if (rate > 0) {
+            fflush(stdout); /* whole lines, as they happen, for tail -F */
+            pace(start, n + 1, rate, NULL);
+        }
+        if (ferror(stdout))
+            break;
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "%s: writing stdout: %s\n", tool_name,
+                strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    double el = tool_now() - start;
+    fprintf(stderr, "%s: printed %llu event(s) in %.2f s (%.0f events/s)\n",
+            tool_name, (unsigned long long)n, el, el > 0 ? n / el : 0.0);
+    return 0;
 }
 
 static void send_or_die(ls_producer_t *p, ls_message_t *m)
@@ -102,8 +143,8 @@ int main(int argc, char **argv)
     size_t nheaders = 0;
     int64_t count = -1, partition = -1, seed = 1, timeout_ms = -1;
     double rate = 0;
-    int quiet = 0;
-    enum { O_GEN = 256, O_COUNT, O_RATE, O_SEED, O_TIMEOUT };
+    int quiet = 0, print = 0;
+    enum { O_GEN = 256, O_COUNT, O_RATE, O_SEED, O_TIMEOUT, O_PRINT };
     static const struct option opts[] = {
         {"brokers", required_argument, NULL, 'b'},
         {"topic", required_argument, NULL, 't'},
@@ -118,6 +159,7 @@ int main(int argc, char **argv)
         {"rate", required_argument, NULL, O_RATE},
         {"seed", required_argument, NULL, O_SEED},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"print", no_argument, NULL, O_PRINT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -174,6 +216,7 @@ int main(int argc, char **argv)
         case O_TIMEOUT:
             timeout_ms = tool_parse_int("--timeout", optarg, 0, INT32_MAX);
             break;
+        case O_PRINT: print = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
         default:
@@ -190,6 +233,8 @@ int main(int argc, char **argv)
         tool_usage_error("--gen cannot be combined with -f or -K");
     if (!gen && count >= 0)
         tool_usage_error("--count needs --gen");
+    if (!gen && print)
+        tool_usage_error("--print needs --gen");
 
     ls_generator_t *g = NULL;
     if (gen) {
@@ -198,6 +243,13 @@ int main(int argc, char **argv)
             tool_fail(err, EXIT_USAGE, "--gen");
         if (count < 0)
             count = rate > 0 ? INT64_MAX : 10;
+    }
+    if (print) {
+        ls_conf_destroy(conf);
+        tool_install_signals();
+        int rc = print_events(g, count, rate);
+        ls_generator_destroy(g);
+        return rc;
     }
     tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
 

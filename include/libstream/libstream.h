@@ -23,5 +23,6 @@
 #include "archiver.h"
 #include "s3.h"
 #include "s3sink.h"
+#include "lag.h"
 
 #endif
