@@ -83,6 +83,9 @@ static const prop_t props[] = {
      "Bytes of records per object; 0 disables"},
     {"s3sink.batch.timeout.ms", P_INT, "300000", 1, INT32_MAX, NULL, 0,
      "Longest a batch waits after its first record, in ms"},
+    {"s3sink.buffer.max.bytes", P_INT, "67108864", 0, INT64_MAX, NULL, 0,
+     "Bytes held in all batches together; over it the biggest batch is "
+     "stored early (0: no bound)"},
     {"s3sink.dlq", P_STR, "dead-letters.jsonl", 0, 0, NULL, 0,
      "Dead letters (records that are not JSON objects): a JSON-lines file, "
      "or kafka:TOPIC"},

@@ -44,6 +44,7 @@ struct ls_s3sink_s {
     ls_template_t *key_tpl;
     int csv, gzip;
     size_t batch_size, batch_bytes;
+    size_t total_bytes, max_total; /* bytes held in all batches, bound */
     double batch_timeout;
     FILE *dlq_file;
     ls_producer_t *dlq_prod;
@@ -85,8 +86,9 @@ static void logf_(ls_s3sink_t *s, int level, const char *fmt, ...)
 
 /* ---- batches ---- */
 
-static void batch_reset(sbatch_t *b)
+static void batch_reset(ls_s3sink_t *s, sbatch_t *b)
 {
+    s->total_bytes -= b->bytes;
     b->active = 0;
     b->count = b->bytes = b->len = 0;
     if (b->csv)
@@ -244,7 +246,7 @@ static void on_rewind(ls_s3sink_t *s, sbatch_t *b)
         ls_error_destroy(err);
     }
     ls__skip_add(&s->skip, b->topic, b->partition);
-    batch_reset(b);
+    batch_reset(s, b);
 }
 
 /* Store the batch as one object, then commit past it.  A retriable
@@ -287,14 +289,14 @@ static ls_error_t *flush(ls_s3sink_t *s, sbatch_t *b)
         s->commits++;
     }
     ls__pacer_ok(&s->pacer);
-    batch_reset(b);
+    batch_reset(s, b);
     return NULL;
 fail:
     err = ls_error_prefix(err, "batch %s [%d] offsets %" PRId64 "..%" PRId64
                                " (not committed)",
                           b->topic, (int)b->partition, b->first, b->last);
     if (!ls_error_is_retriable(err)) {
-        batch_reset(b);
+        batch_reset(s, b);
         return err;
     }
     on_rewind(s, b);
@@ -352,7 +354,7 @@ static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
         return ls_error_new(LS_ERR_NOMEM, "out of memory");
     int64_t off = ls_event_offset(ev);
     if (b->active && off <= b->last)
-        batch_reset(b); /* replayed after a seek: start again */
+        batch_reset(s, b); /* replayed after a seek: start again */
     if (!b->active) {
         int64_t ts = ls_event_timestamp(ev);
         size_t n = ls_template_expand(s->key_tpl, ev, ts >= 0 ? ts : 0, b->key,
@@ -412,8 +414,17 @@ static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
     }
     b->count++;
     b->bytes += len;
+    s->total_bytes += len;
     if (b->count >= s->batch_size || (s->batch_bytes && b->bytes >= s->batch_bytes))
         return flush(s, b);
+    if (s->max_total && s->total_bytes > s->max_total) {
+        /* Memory bound over all partitions: store the biggest batch now. */
+        sbatch_t *big = b;
+        for (size_t i = 0; i < s->nb; i++)
+            if (s->b[i].active && s->b[i].bytes > big->bytes)
+                big = &s->b[i];
+        return flush(s, big);
+    }
     return NULL;
 }
 
@@ -431,7 +442,7 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
             for (size_t k = 0; k < s->nb; k++)
                 if (s->b[k].partition == ls_partition_list_partition(parts, i) &&
                     !strcmp(s->b[k].topic, ls_partition_list_topic(parts, i)))
-                    batch_reset(&s->b[k]);
+                    batch_reset(s, &s->b[k]);
     }
     logf_(s, LS_LOG_INFO, "%s %zu partition(s)",
           kind == LS_REBALANCE_ASSIGN   ? "assigned"
@@ -522,6 +533,7 @@ ls_error_t *ls_s3sink_new(ls_s3sink_t **out, ls_conf_t *conf)
     s->batch_size = (size_t)ls__conf_int(conf, "s3sink.batch.size");
     s->batch_bytes = (size_t)ls__conf_int(conf, "s3sink.batch.bytes");
     s->batch_timeout = ls__conf_int(conf, "s3sink.batch.timeout.ms") / 1000.0;
+    s->max_total = (size_t)ls__conf_int(conf, "s3sink.buffer.max.bytes");
     ls__pacer_init(&s->pacer, ls__conf_int(conf, "s3sink.retry.backoff.ms"),
                    ls__conf_int(conf, "s3sink.retry.backoff.max.ms"));
     s->last_tick = ls__mono();
@@ -625,6 +637,7 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
     ls_error_t *err = NULL;
     if (!s || s->closed)
         return NULL;
+    s->pacer.retry_at = 0; /* a pending retry: try once more now */
     for (size_t i = 0; i < s->nb && !err; i++) {
         err = flush(s, &s->b[i]);
         if (!err && s->pacer.retry_at)

@@ -7,6 +7,8 @@
  * one object whose key comes from s3sink.key (default
  * "%{type}/%{type}_%Y%m%d_%H%M%S_p%{partition}_o%{offset}", time and
  * offset of the batch's first record) plus ".csv"/".jsonl" (and ".gz").
+ * Memory is bounded over all partitions by s3sink.buffer.max.bytes
+ * (64 MiB): past it the biggest batch is stored early.
  * Offsets are committed only after the object is stored.  Because a batch
  * always starts at the committed offset, a batch re-read after a crash
  * has the same key and overwrites its own object: each record is in
