@@ -164,6 +164,37 @@ static const prop_t props[] = {
     {"s3.unsigned.payload", P_BOOL, "false", 0, 0, NULL, 0,
      "Sign bodies as UNSIGNED-PAYLOAD instead of hashing them (Content-MD5 "
      "is still sent)"},
+    {"httpsrc.port", P_INT, "0", 0, 65535, NULL, 0,
+     "TCP port ls-http listens on; 0: a free one, printed at start "
+     "(Flume HTTP source port)"},
+    {"httpsrc.bind", P_STR, "127.0.0.1", 0, 0, NULL, 0,
+     "Address ls-http listens on; 0.0.0.0 or :: for every interface "
+     "(Flume HTTP source bind)"},
+    {"httpsrc.topic", P_STR, "", 0, 0, NULL, 0,
+     "Kafka topic the HTTP source produces to (flag -t)"},
+    {"httpsrc.max.body.bytes", P_INT, "1048576", 1, 1073741824, NULL, 0,
+     "Largest request body in bytes; larger ones get 413"},
+    {"httpsrc.token", P_STR, "", 0, 0, NULL, 1,
+     "Bearer token requests must carry (Authorization: Bearer ...); "
+     "empty: no authentication"},
+    {"httpsrc.key.header", P_STR, "", 0, 0, NULL, 0,
+     "Event header whose value becomes the record key when the event has "
+     "no \"key\"; empty: no key"},
+    {"httpsrc.body.encoding", P_ENUM, "text", 0, 0, "text|base64", 0,
+     "How event bodies are encoded when a request has no X-Body-Encoding "
+     "header: text (UTF-8) or base64"},
+    {"httpsrc.threads", P_INT, "4", 1, 256, NULL, 0,
+     "HTTP server threads (libmicrohttpd thread pool)"},
+    {"httpsrc.max.connections", P_INT, "1024", 1, 65536, NULL, 0,
+     "Most open HTTP connections; more are refused"},
+    {"httpsrc.idle.timeout", P_INT, "60", 0, 86400, NULL, 0,
+     "Close HTTP connections idle this many seconds; 0 disables"},
+    {"httpsrc.max.inflight", P_INT, "50000", 1, 10000000, NULL, 0,
+     "Events awaiting Kafka acknowledgement above which new requests get "
+     "503 (backpressure); keep below queue.buffering.max.messages"},
+    {"httpsrc.backoff.ms", P_INT, "1000", 0, 3600000, NULL, 0,
+     "After a failed delivery, new requests get 503 with Retry-After for "
+     "this long, unless a delivery succeeds first"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
 

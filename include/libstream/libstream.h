@@ -24,5 +24,6 @@
 #include "s3.h"
 #include "s3sink.h"
 #include "lag.h"
+#include "httpsrc.h"
 
 #endif
