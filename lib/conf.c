@@ -195,6 +195,44 @@ static const prop_t props[] = {
     {"httpsrc.backoff.ms", P_INT, "1000", 0, 3600000, NULL, 0,
      "After a failed delivery, new requests get 503 with Retry-After for "
      "this long, unless a delivery succeeds first"},
+    {"tail.topic", P_STR, "", 0, 0, NULL, 0,
+     "Topic ls-tail sends lines to (flag -t; Flume: the Kafka sink's "
+     "kafka.topic)"},
+    {"tail.files", P_STR, "", 0, 0, NULL, 0,
+     "Files or glob patterns to follow, comma-separated, besides those "
+     "given to ls_tail_add() (Flume TAILDIR filegroups.<name>)"},
+    {"tail.position.file", P_STR, "", 0, 0, NULL, 0,
+     "JSON position file: per file inode, device and acknowledged offset; "
+     "empty: none (Flume TAILDIR positionFile)"},
+    {"tail.from.start", P_BOOL, "false", 0, 0, NULL, 0,
+     "Read files that exist at the first scan, and are not in the position "
+     "file, from the start instead of the end (Flume TAILDIR skipToEnd, "
+     "inverted)"},
+    {"tail.position.interval.ms", P_INT, "3000", 10, 3600000, NULL, 0,
+     "Write the position file at most this often (Flume TAILDIR "
+     "writePosInterval)"},
+    {"tail.poll.interval.ms", P_INT, "250", 1, 60000, NULL, 0,
+     "Longest wait between checks of the files when there is nothing new "
+     "(Flume TAILDIR maxBackoffSleep)"},
+    {"tail.scan.interval.ms", P_INT, "1000", 10, 3600000, NULL, 0,
+     "Expand the glob patterns again this often to find new files"},
+    {"tail.idle.timeout.ms", P_INT, "120000", 0, INT32_MAX, NULL, 0,
+     "Close a file that is no longer at a followed path (rotated away, "
+     "deleted) after this long without new data (Flume TAILDIR "
+     "idleTimeout)"},
+    {"tail.line.max.bytes", P_INT, "1000000", 1, 1000000000, NULL, 0,
+     "Longest line sent as one message; longer lines are sent in pieces "
+     "of this size"},
+    {"tail.key.delim", P_STR, "", 0, 0, NULL, 0,
+     "Split each line at the first occurrence into key and value (kcat -K); "
+     "empty: no key"},
+    {"tail.file.header", P_STR, "", 0, 0, NULL, 0,
+     "Header carrying the file's path on every message; empty: none (Flume "
+     "TAILDIR fileHeader + fileHeaderKey)"},
+    {"tail.exactly.once", P_BOOL, "true", 0, 0, NULL, 0,
+     "Idempotent producer, an ls.tail.src header (DEV:INO:EPOCH:END) on "
+     "every message, and a reconciliation with the topic after an unclean "
+     "stop, so that a restart repeats no line"},
 };
 #define NPROPS (sizeof(props) / sizeof(props[0]))
 

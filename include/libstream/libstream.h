@@ -25,5 +25,6 @@
 #include "s3sink.h"
 #include "lag.h"
 #include "httpsrc.h"
+#include "tail.h"
 
 #endif
