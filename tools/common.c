@@ -48,6 +48,37 @@ void tool_fail(ls_error_t *err, int code, const char *context)
     exit(code);
 }
 
+int tool_exit_code(const ls_error_t *err)
+{
+    return ls_error_code(err) == LS_ERR_INVALID_ARG ||
+                   ls_error_code(err) == LS_ERR_UNKNOWN_KEY
+               ? EXIT_USAGE
+               : EXIT_RUNTIME;
+}
+
+void tool_conf_file(ls_conf_t *conf, const char *path)
+{
+    ls_error_t *err = ls_conf_load_file(conf, path);
+    if (err)
+        tool_fail(err, EXIT_USAGE, NULL);
+}
+
+void tool_parse_header(char *arg, ls_header_t *headers, size_t *n,
+                       size_t max)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        tool_usage_error("invalid header '%s' for -H: expected name=value",
+                         arg);
+    if (*n == max)
+        tool_usage_error("too many -H headers (at most %zu)", max);
+    *eq = '\0';
+    headers[*n].name = arg;
+    headers[*n].value = eq + 1;
+    headers[*n].size = strlen(eq + 1);
+    (*n)++;
+}
+
 void tool_warn(const char *fmt, ...)
 {
     va_list ap;
@@ -182,11 +213,8 @@ void tool_config_pass(int argc, char **argv, const char *shortopts,
             usage();
             exit(0);
         }
-        if (opt == 'c') {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
-        }
+        if (opt == 'c')
+            tool_conf_file(conf, optarg);
     }
     opterr = 1;
     optind = 1;

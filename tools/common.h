@@ -24,6 +24,20 @@ void tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2),
  * code (2 for configuration errors, 1 for runtime ones). */
 void tool_fail(ls_error_t *err, int code, const char *context) __attribute__((noreturn));
 
+/* Exit status for a library error: 2 for a configuration error (invalid
+ * value, unknown key), 1 for anything else. */
+int tool_exit_code(const ls_error_t *err);
+
+/* Load a -c/--config properties file into conf; exit 2 naming the file
+ * and line on error. */
+void tool_conf_file(ls_conf_t *conf, const char *path);
+
+/* Parse a -H name=value argument in place (arg is modified) into
+ * headers[*n], incrementing *n; usage error (exit 2) when malformed or
+ * when max headers are already there. */
+void tool_parse_header(char *arg, ls_header_t *headers, size_t *n,
+                       size_t max);
+
 /* Print "NAME: message" to stderr (a warning; does not exit). */
 void tool_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

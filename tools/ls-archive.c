@@ -152,11 +152,7 @@ int main(int argc, char **argv)
     ls_archiver_t *a;
     ls_error_t *err = ls_archiver_new(&a, conf);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ||
-                               ls_error_code(err) == LS_ERR_UNKNOWN_KEY
-                           ? EXIT_USAGE
-                           : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     ls_archiver_set_log_cb(a, on_log, &quiet);
     tool_install_signals();
 

@@ -159,11 +159,7 @@ int main(int argc, char **argv)
     ls_s3sink_t *s;
     ls_error_t *err = ls_s3sink_new(&s, conf);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ||
-                               ls_error_code(err) == LS_ERR_UNKNOWN_KEY
-                           ? EXIT_USAGE
-                           : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     ls_s3sink_set_log_cb(s, on_log, &quiet);
     tool_install_signals();
 

@@ -115,12 +115,9 @@ int main(int argc, char **argv)
                                  "or value", optarg);
             break;
         case 'X': tool_conf_kv(conf, optarg); break;
-        case O_CONFIG: {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
+        case O_CONFIG:
+            tool_conf_file(conf, optarg);
             break;
-        }
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
         default:
@@ -159,9 +156,7 @@ int main(int argc, char **argv)
     err = ls_consumer_subscribe(st.c, topics, ntopics);
     if (err) {
         ls_consumer_destroy(st.c);
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     }
 
     static char outbuf[1 << 20];

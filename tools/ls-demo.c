@@ -1319,9 +1319,7 @@ int main(int argc, char **argv)
     if (err)
         tool_fail(err, EXIT_RUNTIME, NULL);
     if ((err = ls_archiver_new(&d->a, aconf)))
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ||
-                               ls_error_code(err) == LS_ERR_UNKNOWN_KEY
-                           ? EXIT_USAGE : EXIT_RUNTIME, "archive");
+        tool_fail(err, tool_exit_code(err), "archive");
     warehouse_set_log_cb(w, on_log, d);
     inventory_set_log_cb(inv, on_log, d);
     notifier_set_log_cb(nt, on_log, d);

@@ -169,11 +169,7 @@ int main(int argc, char **argv)
     ls_httpsrc_t *s;
     ls_error_t *err = ls_httpsrc_new(&s, conf);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ||
-                               ls_error_code(err) == LS_ERR_UNKNOWN_KEY
-                           ? EXIT_USAGE
-                           : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     ls_httpsrc_set_log_cb(s, on_log, &quiet);
     for (size_t i = 0; i < nheaders; i++)
         if ((err = ls_httpsrc_add_header(s, hnames[i], hvalues[i])))
@@ -181,9 +177,7 @@ int main(int argc, char **argv)
     tool_install_signals();
     if ((err = ls_httpsrc_start(s))) {
         ls_httpsrc_destroy(s);
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     }
     /* The first line of stdout: where to send requests. */
     double start = tool_now();

@@ -253,12 +253,9 @@ int main(int argc, char **argv)
             timeout_ms = tool_parse_int("--timeout", optarg, 1, INT32_MAX);
             break;
         case 'X': tool_conf_kv(conf, optarg); break;
-        case O_CONFIG: {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
+        case O_CONFIG:
+            tool_conf_file(conf, optarg);
             break;
-        }
         case 'h': usage(); return 0;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n",
@@ -306,9 +303,7 @@ int main(int argc, char **argv)
                        on_row, &rows);
     ls_lag_destroy(l);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     if (json)
         print_json(&rows, groups, ngroups);
     else

@@ -129,9 +129,7 @@ static void send_or_die(ls_producer_t *p, ls_message_t *m)
     ls_error_t *err = ls_producer_send(p, m);
     if (err) {
         ls_producer_flush(p, 10000);
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     }
 }
 
@@ -183,28 +181,13 @@ int main(int argc, char **argv)
                 tool_usage_error("-K needs a non-empty delimiter");
             key_delim = optarg;
             break;
-        case 'H': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg)
-                tool_usage_error("invalid header '%s' for -H: expected "
-                                 "name=value", optarg);
-            if (nheaders == MAX_HEADERS)
-                tool_usage_error("too many -H headers (at most %d)",
-                                 MAX_HEADERS);
-            *eq = '\0';
-            headers[nheaders].name = optarg;
-            headers[nheaders].value = eq + 1;
-            headers[nheaders].size = strlen(eq + 1);
-            nheaders++;
+        case 'H':
+            tool_parse_header(optarg, headers, &nheaders, MAX_HEADERS);
             break;
-        }
         case 'X': tool_conf_kv(conf, optarg); break;
-        case 'c': {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
+        case 'c':
+            tool_conf_file(conf, optarg);
             break;
-        }
         case O_GEN: gen = optarg; break;
         case O_COUNT:
             count = tool_parse_int("--count", optarg, 0, INT64_MAX);

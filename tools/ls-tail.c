@@ -117,28 +117,13 @@ int main(int argc, char **argv)
                 tool_usage_error("-K needs a non-empty delimiter");
             tool_conf_set(conf, "tail.key.delim", optarg);
             break;
-        case 'H': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg)
-                tool_usage_error("invalid header '%s' for -H: expected "
-                                 "name=value", optarg);
-            if (nheaders == MAX_HEADERS)
-                tool_usage_error("too many -H headers (at most %d)",
-                                 MAX_HEADERS);
-            *eq = '\0';
-            headers[nheaders].name = optarg;
-            headers[nheaders].value = eq + 1;
-            headers[nheaders].size = strlen(eq + 1);
-            nheaders++;
+        case 'H':
+            tool_parse_header(optarg, headers, &nheaders, MAX_HEADERS);
             break;
-        }
         case 'X': tool_conf_kv(conf, optarg); break;
-        case 'c': {
-            ls_error_t *err = ls_conf_load_file(conf, optarg);
-            if (err)
-                tool_fail(err, EXIT_USAGE, NULL);
+        case 'c':
+            tool_conf_file(conf, optarg);
             break;
-        }
         case 'e': exit_at_end = 1; break;
         case O_TIMEOUT:
             timeout_ms = tool_parse_int("--timeout", optarg, 0, INT32_MAX);
@@ -163,9 +148,7 @@ int main(int argc, char **argv)
     ls_tail_t *t;
     ls_error_t *err = ls_tail_new(&t, conf);
     if (err)
-        tool_fail(err, ls_error_code(err) == LS_ERR_INVALID_ARG ? EXIT_USAGE
-                                                                : EXIT_RUNTIME,
-                  NULL);
+        tool_fail(err, tool_exit_code(err), NULL);
     logctx_t lc = {quiet, !quiet && isatty(2)};
     ls_tail_set_log_cb(t, on_log, &lc);
     for (int i = optind; i < argc; i++)
