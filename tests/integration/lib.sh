@@ -152,3 +152,14 @@ s3_admin() {
         curl -sf -X "$1" "http://$S3_ADMIN$2"
     fi
 }
+
+# kcat_dump DEST TOPIC...: every record of the topics, read by kcat from
+# the beginning, as "topic<TAB>partition<TAB>offset<TAB>value" lines.
+kcat_dump() {
+    dest=$1
+    shift
+    for t in "$@"; do
+        kcat -C -b "$BROKERS" -t "$t" -e -q -o beginning \
+            -f '%t\t%p\t%o\t%s\n' || fail "kcat -C $t failed"
+    done >"$dest"
+}
