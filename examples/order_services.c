@@ -595,6 +595,14 @@ static ls_error_t *svc_send(svc_t *s, const char *topic, const char *key,
     return ls_error_prefix(ls_producer_send(s->p, &m), "%s", s->name);
 }
 
+/* Count the service's consumer in registry m as component name (a
+ * processor: neither the pipeline's input nor its output). */
+static void svc_set_metrics(svc_t *s, ls_metrics_t *m)
+{
+    ls_metrics_component(m, s->name, LS_ROLE_PROCESSOR, "kafka-consumer");
+    ls_consumer_set_metrics(s->c, m, s->name);
+}
+
 static void skipped(const svc_t *s, const ls_event_t *ev, const char *v,
                     size_t len, const char *what)
 {
@@ -702,6 +710,12 @@ ls_error_t *warehouse_new(warehouse_t **out, const ls_conf_t *conf,
     ls_producer_set_delivery_cb(w->s.p, warehouse_delivered, w);
     *out = w;
     return NULL;
+}
+
+void warehouse_set_metrics(warehouse_t *w, ls_metrics_t *m)
+{
+    if (w)
+        svc_set_metrics(&w->s, m);
 }
 
 void warehouse_set_log_cb(warehouse_t *w, order_log_cb_t *cb, void *opaque)
@@ -875,6 +889,12 @@ ls_error_t *inventory_set_stock(inventory_t *inv, const char *product_id,
     return NULL;
 }
 
+void inventory_set_metrics(inventory_t *inv, ls_metrics_t *m)
+{
+    if (inv)
+        svc_set_metrics(&inv->s, m);
+}
+
 void inventory_set_log_cb(inventory_t *inv, order_log_cb_t *cb, void *opaque)
 {
     if (inv) {
@@ -1009,6 +1029,12 @@ ls_error_t *notifier_new(notifier_t **out, const ls_conf_t *conf)
     }
     *out = n;
     return NULL;
+}
+
+void notifier_set_metrics(notifier_t *n, ls_metrics_t *m)
+{
+    if (n)
+        svc_set_metrics(&n->s, m);
 }
 
 void notifier_set_log_cb(notifier_t *n, order_log_cb_t *cb, void *opaque)

@@ -102,6 +102,9 @@ typedef struct {
 ls_error_t *warehouse_new(warehouse_t **out, const ls_conf_t *conf,
                           const ls_conf_t *producer_conf);
 void warehouse_set_log_cb(warehouse_t *w, order_log_cb_t *cb, void *opaque);
+/* Count the service's consumer in registry m (borrowed, must outlive the
+ * service) as component "warehouse". */
+void warehouse_set_metrics(warehouse_t *w, ls_metrics_t *m);
 /* Poll one batch (waiting up to timeout_ms), handle it, flush, commit.
  * *processed (may be NULL): messages taken.  Fails only when the service
  * cannot go on (a fatal consumer error, an output not delivered); then
@@ -143,6 +146,8 @@ ls_error_t *inventory_new(inventory_t **out, const ls_conf_t *conf,
 ls_error_t *inventory_set_stock(inventory_t *inv, const char *product_id,
                                 int64_t stock);
 void inventory_set_log_cb(inventory_t *inv, order_log_cb_t *cb, void *opaque);
+/* Count the service's consumer in registry m as component "inventory". */
+void inventory_set_metrics(inventory_t *inv, ls_metrics_t *m);
 ls_error_t *inventory_step(inventory_t *inv, int timeout_ms,
                            size_t *processed);
 int inventory_at_end(const inventory_t *inv);
@@ -174,6 +179,8 @@ typedef struct {
  * MESSAGE".  conf is borrowed. */
 ls_error_t *notifier_new(notifier_t **out, const ls_conf_t *conf);
 void notifier_set_log_cb(notifier_t *n, order_log_cb_t *cb, void *opaque);
+/* Count the service's consumer in registry m as component "notification". */
+void notifier_set_metrics(notifier_t *n, ls_metrics_t *m);
 ls_error_t *notifier_step(notifier_t *n, int timeout_ms, size_t *processed);
 int notifier_at_end(const notifier_t *n);
 ls_error_t *notifier_lag(notifier_t *n, int timeout_ms, int64_t *lag,

@@ -13,6 +13,7 @@
 #include "libstream/archiver.h"
 #include "libstream/backend.h"
 #include "libstream/consumer.h"
+#include "libstream/metrics.h"
 #include "libstream/writer.h"
 
 #define BATCH 1000
@@ -34,6 +35,8 @@ struct ls_archiver_s {
     ls_event_t *evs[BATCH];
     int closed;
     int insecure; /* TLS verification turned off: warned at first poll */
+    ls__sink_metrics_t sm;
+    uint64_t io_at_fail; /* destination requests done at the last failure */
 };
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
@@ -55,7 +58,11 @@ static void on_closed(void *opaque, const char *topic, int32_t partition,
                       uint64_t records, uint64_t bytes)
 {
     ls_archiver_t *a = opaque;
-    (void)first, (void)path, (void)records, (void)bytes;
+    (void)first;
+    ls_metric_add(a->sm.success, records);
+    ls_metric_add(a->sm.batches, 1);
+    ls_metric_add(a->sm.bytes, bytes);
+    ls_component_output(a->sm.c, path, records, bytes);
     /* The file is durable and renamed: now its offsets are done. */
     ls_error_t *err = ls_consumer_commit(a->c, topic, partition, last + 1);
     if (err) {
@@ -150,6 +157,7 @@ void ls_archiver_destroy(ls_archiver_t *a)
     ls_consumer_destroy(a->c);
     ls_writer_destroy(a->w);
     ls_backend_destroy(a->backend);
+    ls__sink_metrics_free(&a->sm);
     free(a->topics_buf);
     free(a);
 }
@@ -197,6 +205,16 @@ ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
         err = ls_backend_open(&a->backend, dest, conf);
     if (!err)
         err = ls_writer_new(&a->w, a->backend, conf);
+    char group[256] = "";
+    if (!err) {
+        ls__conf_kafka_get(cc, "group.id", group, sizeof(group));
+        err = ls__sink_metrics_init(&a->sm, group,
+                                    strncmp(dest, "webhdfs:", 8) &&
+                                            strncmp(dest, "swebhdfs:", 9)
+                                        ? "files"
+                                        : "webhdfs",
+                                    "OpenFiles");
+    }
     if (!err)
         err = ls_consumer_new(&a->c, cc);
     if (err) {
@@ -204,6 +222,7 @@ ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
         ls_archiver_destroy(a);
         return err;
     }
+    ls__sink_metrics_source(&a->sm, a->c);
     a->insecure = !ls__conf_bool(conf, "hdfs.tls.verify");
     ls_writer_set_closed_cb(a->w, on_closed, a);
     ls_consumer_set_rebalance_cb(a->c, on_rebalance, a);
@@ -244,6 +263,8 @@ static void back_off(ls_archiver_t *a, ls_error_t *err)
 {
     ls_writer_take_rewinds(a->w, on_rewind, a);
     double wait = ls__pacer_fail(&a->pacer, a->c);
+    ls__sink_metrics_fail(&a->sm, err);
+    a->io_at_fail = ls_writer_io_count(a->w);
     logf_(a, LS_LOG_WARNING, "destination failing, paused, retrying in %.1f s: %s",
           wait, ls_error_message(err));
 }
@@ -251,8 +272,10 @@ static void back_off(ls_archiver_t *a, ls_error_t *err)
 /* Handle a writer error: back off when retriable, else hand it back. */
 static ls_error_t *sink_error(ls_archiver_t *a, ls_error_t *err)
 {
-    if (!ls_error_is_retriable(err))
+    if (!ls_error_is_retriable(err)) {
+        ls_component_error(a->sm.c, ls_error_message(err));
         return err;
+    }
     back_off(a, err);
     ls_error_destroy(err);
     return NULL;
@@ -279,18 +302,31 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
         err = NULL;
     }
     ls_error_t *werr = NULL;
+    uint64_t written = 0;
     ls__skip_clear(&a->skip);
     for (size_t i = 0; i < cnt; i++) {
         if (!werr && !ls__skip_has(&a->skip, a->evs[i])) {
             ls_error_t *e = ls_writer_write(a->w, a->evs[i]);
-            if (e)
+            if (e) {
                 werr = sink_error(a, e);
-            else
+            } else {
+                written++;
                 ls__pacer_ok(&a->pacer); /* healthy again */
+            }
         }
         ls_event_destroy(a->evs[i]);
     }
     a->consumed += cnt;
+    ls_metric_add(a->sm.attempt, written);
+    /* Healthy again once the destination accepted a request (writes are
+     * buffered: a write that returns is no proof). */
+    if (a->sm.failing && ls_writer_io_count(a->w) != a->io_at_fail)
+        ls__sink_metrics_ok(&a->sm);
+    if (cnt) {
+        size_t open = 0;
+        ls_writer_stats(a->w, NULL, NULL, NULL, &open);
+        ls_metric_set(a->sm.gauge, (int64_t)open);
+    }
     if (processed)
         *processed = cnt;
     if (werr) {
@@ -353,6 +389,16 @@ void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
 int64_t ls_archiver_lag(const ls_archiver_t *a)
 {
     return a ? ls_consumer_pending(a->c) : -1;
+}
+
+ls_metrics_t *ls_archiver_metrics(ls_archiver_t *a)
+{
+    return a ? a->sm.reg : NULL;
+}
+
+char *ls_archiver_stats(ls_archiver_t *a)
+{
+    return a ? ls_metrics_json(a->sm.reg) : NULL;
 }
 
 const char *ls_archiver_destination(const ls_archiver_t *a)

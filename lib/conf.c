@@ -195,6 +195,14 @@ static const prop_t props[] = {
     {"httpsrc.backoff.ms", P_INT, "1000", 0, 3600000, NULL, 0,
      "After a failed delivery, new requests get 503 with Retry-After for "
      "this long, unless a delivery succeeds first"},
+    {"monitor.port", P_INT, "-1", -1, 65535, NULL, 0,
+     "Port of the monitor's HTTP server (/metrics, /api/stats, /health, "
+     "the live page); -1: off, 0: a free one (flag --http-port)"},
+    {"monitor.bind", P_STR, "127.0.0.1", 0, 0, NULL, 0,
+     "Address the monitor listens on (flag --http-bind)"},
+    {"monitor.health.threshold.ms", P_INT, "30000", 0, INT32_MAX, NULL, 0,
+     "/health answers 503 once a destination has failed, or the pipeline "
+     "has had lag without progress, for this long"},
     {"tail.topic", P_STR, "", 0, 0, NULL, 0,
      "Topic ls-tail sends lines to (flag -t; Flume: the Kafka sink's "
      "kafka.topic)"},
@@ -256,6 +264,8 @@ static const struct {
     {"format", "archive.format"},
     {"gzip", "archive.gzip"},
     {"time", "archive.time"},
+    {"http-port", "monitor.port"},
+    {"http-bind", "monitor.bind"},
 };
 
 static const char *unalias(const char *key)
@@ -522,10 +532,16 @@ ls_error_t *ls_conf_set_kv(ls_conf_t *c, const char *kv)
     if (!kv)
         return ls_error_new(LS_ERR_INVALID_ARG, "missing key=value");
     const char *eq = strchr(kv, '=');
-    if (!eq || eq == kv)
+    if (!eq || eq == kv) {
+        /* "sasl.password:xyz" may be a secret: never quote it. */
+        if (ls__conf_is_sensitive(kv))
+            return ls_error_new(LS_ERR_INVALID_ARG,
+                                "invalid property (not shown: it may hold "
+                                "a secret): expected key=value");
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "invalid property \"%s\": expected key=value",
                             kv);
+    }
     char key[256];
     size_t n = (size_t)(eq - kv);
     if (n >= sizeof(key))
@@ -567,9 +583,16 @@ ls_error_t *ls_conf_load_file(ls_conf_t *c, const char *path)
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            err = ls_error_new(LS_ERR_INVALID_ARG,
-                               "%s:%d: expected key=value, got \"%s\"", path,
-                               lineno, s);
+            /* A line such as "s3.secret.access.key: xyz" may hold a
+             * secret: never quote it. */
+            err = ls__conf_is_sensitive(s)
+                      ? ls_error_new(LS_ERR_INVALID_ARG,
+                                     "%s:%d: expected key=value (the line "
+                                     "is not shown: it may hold a secret)",
+                                     path, lineno)
+                      : ls_error_new(LS_ERR_INVALID_ARG,
+                                     "%s:%d: expected key=value, got \"%s\"",
+                                     path, lineno, s);
             break;
         }
         *eq = '\0';

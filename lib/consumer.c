@@ -7,12 +7,16 @@
 #include "conf_int.h"
 #include "event_int.h"
 #include "libstream/consumer.h"
+#include "libstream/metrics.h"
+#include "sink_int.h"
 
 typedef struct {
     rd_kafka_topic_t *rkt; /* identity for the hot-path lookup (not owned) */
     char *topic;
     int32_t partition;
     int eof;
+    int64_t stored;    /* next offset stored for commit_stored; -1 */
+    int64_t committed; /* next offset committed by us; -1 */
 } part_t;
 
 struct ls_consumer_s {
@@ -32,6 +36,11 @@ struct ls_consumer_s {
     size_t nparts, capparts, neof;
     size_t last; /* index of the last partition looked up */
     int closed;
+    /* metrics (ls_consumer_set_metrics); all NULL when not attached */
+    ls_component_t *mc;
+    ls_metric_t *m_recv, *m_bytes, *m_commits, *m_rebal, *m_assigned;
+    double m_next_refresh; /* monotonic seconds */
+    char group[256];
 };
 
 /* ---- partition lists ---- */
@@ -87,6 +96,7 @@ static void parts_add(ls_consumer_t *c, const char *topic, int32_t partition)
     p->rkt = NULL;
     p->partition = partition;
     p->eof = 0;
+    p->stored = p->committed = -1;
     c->nparts++;
 }
 
@@ -124,6 +134,75 @@ static part_t *parts_find(ls_consumer_t *c, const rd_kafka_message_t *m)
             c->last = i;
             return &c->parts[i];
         }
+    return NULL;
+}
+
+/* ---- metrics ---- */
+
+void ls_consumer_set_metrics(ls_consumer_t *c, ls_metrics_t *m,
+                             const char *component)
+{
+    if (!c)
+        return;
+    c->mc = ls_metrics_component(m, component ? component : "source",
+                                 LS_ROLE_SOURCE, "kafka-consumer");
+    if (c->has_group)
+        ls_component_set_group(c->mc, c->group);
+    c->m_recv = ls_component_counter(c->mc, "EventReceivedCount", NULL);
+    c->m_bytes = ls_component_counter(c->mc, "BytesReceivedCount", NULL);
+    c->m_commits = ls_component_counter(c->mc, "KafkaCommitCount", NULL);
+    c->m_rebal = ls_component_counter(c->mc, "RebalanceCount", NULL);
+    c->m_assigned = ls_component_gauge(c->mc, "AssignedPartitions", NULL);
+    c->m_next_refresh = 0;
+}
+
+/* Publish the partition table (positions and cached watermarks: no
+ * network request). */
+static void metrics_refresh(ls_consumer_t *c)
+{
+    if (!c->mc)
+        return;
+    c->m_next_refresh = ls__mono() + 1.0;
+    ls_metric_set(c->m_assigned, (int64_t)c->nparts);
+    ls_partition_stat_t *st =
+        c->nparts ? calloc(c->nparts, sizeof(*st)) : NULL;
+    if (c->nparts && !st)
+        return;
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)c->nparts);
+    for (size_t i = 0; i < c->nparts; i++)
+        rd_kafka_topic_partition_list_add(l, c->parts[i].topic,
+                                          c->parts[i].partition);
+    int have_pos = c->nparts && !rd_kafka_position(c->rk, l);
+    for (size_t i = 0; i < c->nparts; i++) {
+        int64_t lo = -1, hi = -1;
+        st[i].topic = c->parts[i].topic;
+        st[i].partition = c->parts[i].partition;
+        st[i].committed = c->parts[i].committed;
+        st[i].position = have_pos && l->elems[i].offset >= 0
+                             ? l->elems[i].offset
+                             : -1;
+        if (rd_kafka_get_watermark_offsets(c->rk, c->parts[i].topic,
+                                           c->parts[i].partition, &lo, &hi))
+            hi = -1;
+        st[i].log_end = hi;
+        /* Nothing read nor committed yet: the log start is the base. */
+        if (st[i].position < 0 && st[i].committed < 0 && lo >= 0 &&
+            !c->has_group)
+            st[i].position = lo;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    ls_component_set_partitions(c->mc, st, c->nparts);
+    free(st);
+}
+
+static part_t *parts_lookup(ls_consumer_t *c, const char *topic,
+                            int32_t partition)
+{
+    for (size_t i = 0; i < c->nparts; i++)
+        if (c->parts[i].partition == partition &&
+            !strcmp(c->parts[i].topic, topic))
+            return &c->parts[i];
     return NULL;
 }
 
@@ -229,8 +308,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     ls_consumer_t *c = opaque;
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    ls_metric_add(c->m_rebal, 1);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         do_assign(c, parts, cooperative);
+        metrics_refresh(c);
         return;
     }
     /* Revoke (or error): let the sink flush or discard first. */
@@ -251,6 +332,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         parts_clear(c);
         rd_kafka_assign(rk, NULL);
     }
+    metrics_refresh(c);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason,
@@ -320,6 +402,7 @@ ls_error_t *ls_consumer_new(ls_consumer_t **out, ls_conf_t *conf)
                        sizeof(c->brokers));
     ls__conf_kafka_get(conf, "group.id", buf, sizeof(buf));
     c->has_group = buf[0] != '\0';
+    snprintf(c->group, sizeof(c->group), "%s", buf);
     ls_error_t *err = parse_start(c, ls_conf_get(conf, "consumer.start"));
     if (err) {
         ls_consumer_destroy(c);
@@ -556,6 +639,17 @@ ls_error_t *ls_consumer_poll(ls_consumer_t *c, ls_event_t **events,
         }
     }
     *count = n;
+    if (c->mc) {
+        if (n) {
+            uint64_t bytes = 0;
+            for (size_t i = 0; i < n; i++)
+                bytes += msgs[i]->len;
+            ls_metric_add(c->m_recv, n);
+            ls_metric_add(c->m_bytes, bytes);
+        }
+        if (ls__mono() >= c->m_next_refresh)
+            metrics_refresh(c);
+    }
     if (!err && c->pending) {
         err = c->pending;
         c->pending = NULL;
@@ -589,6 +683,10 @@ ls_error_t *ls_consumer_commit(ls_consumer_t *c, const char *topic,
     if (re)
         return ls__kafka_error(re, "commit of %s [%d] at offset %lld", topic,
                                (int)partition, (long long)next_offset);
+    part_t *p = parts_lookup(c, topic, partition);
+    if (p)
+        p->committed = next_offset;
+    ls_metric_add(c->m_commits, 1);
     return NULL;
 }
 
@@ -599,6 +697,11 @@ ls_error_t *ls_consumer_store(ls_consumer_t *c, const ls_event_t *ev)
     const rd_kafka_message_t *m = EV(ev);
     rd_kafka_resp_err_t re = rd_kafka_offset_store(m->rkt, m->partition,
                                                    m->offset);
+    if (!re && c->mc) {
+        part_t *p = parts_find(c, m);
+        if (p)
+            p->stored = m->offset + 1;
+    }
     if (re)
         return ls__kafka_error(re, "store offset %s [%d] %lld",
                                rd_kafka_topic_name(m->rkt), (int)m->partition,
@@ -613,6 +716,13 @@ ls_error_t *ls_consumer_commit_stored(ls_consumer_t *c, int async)
     rd_kafka_resp_err_t re = rd_kafka_commit(c->rk, NULL, async);
     if (re && re != RD_KAFKA_RESP_ERR__NO_OFFSET)
         return ls__kafka_error(re, "commit");
+    if (!re && c->mc) {
+        /* Async: counted as committed once handed to librdkafka. */
+        for (size_t i = 0; i < c->nparts; i++)
+            if (c->parts[i].stored >= 0)
+                c->parts[i].committed = c->parts[i].stored;
+        ls_metric_add(c->m_commits, 1);
+    }
     return NULL;
 }
 

@@ -40,8 +40,11 @@
 
 #include "conf_int.h"
 #include "event_int.h"
+#include "httpsrc_int.h"
 #include "libstream/httpsrc.h"
+#include "libstream/metrics.h"
 #include "libstream/producer.h"
+#include "listen_int.h"
 
 #define MAX_STATIC_HEADERS 64
 /* A rejected body is read and dropped up to this many bytes past the
@@ -85,7 +88,13 @@ struct ls_httpsrc_s {
     atomic_int closing;
     int started, closed;
 
-    atomic_uint_fast64_t n_requests, n_events, n_4xx, n_5xx;
+    atomic_uint_fast64_t n_requests, n_events, n_4xx, n_5xx, n_sent, n_failed;
+
+    /* metrics: "source" (HTTP requests) and "sink" (Kafka producer) */
+    ls_metrics_t *reg;
+    ls_component_t *msrc, *msink;
+    ls_metric_t *m_requests, *m_rejected, *m_recv, *m_accepted, *m_delivered,
+        *m_failed, *m_inflight;
 };
 
 struct req_s {
@@ -199,6 +208,9 @@ static void on_delivery(void *opaque, const ls_event_t *ev,
     s->inflight--;
     if (err) {
         r->failed++;
+        atomic_fetch_add(&s->n_failed, 1);
+        ls_component_error(s->msink, ls_error_message(err));
+        ls_component_failing(s->msink, 1);
         if (!r->fail_msg)
             r->fail_msg = strdup(ls_error_message(err));
         s->fail_until = now_ms() + s->backoff_ms;
@@ -213,6 +225,7 @@ static void on_delivery(void *opaque, const ls_event_t *ev,
         r->delivered++;
         atomic_fetch_add(&s->n_events, 1);
         if (s->failing) {
+            ls_component_failing(s->msink, 0);
             s->failing = 0;
             s->fail_until = 0;
             s->log_ok = 1;
@@ -467,8 +480,7 @@ static int parse_event(ls_httpsrc_t *s, const cJSON *ev, size_t i,
     if (key && !cJSON_IsString(key) && !cJSON_IsNull(key))
         REJECT(400, "$[%zu].key: expected a string, got %s", i,
                type_name(key));
-    size_t size = 0;
-    m->headers = &b->hdrs[b->nhdrs];
+    size_t size = 0, first = b->nhdrs;
     for (size_t k = 0; k < s->nstatic; k++) {
         b->hdrs[b->nhdrs++] = s->static_hdrs[k];
         size += strlen(s->static_hdrs[k].name) + s->static_hdrs[k].size;
@@ -490,9 +502,9 @@ static int parse_event(ls_httpsrc_t *s, const cJSON *ev, size_t i,
                 m->key_len = hd->size;
             }
         }
-    m->header_count = (size_t)(&b->hdrs[b->nhdrs] - m->headers);
-    if (!m->header_count)
-        m->headers = NULL;
+    /* Indexes, not pointers: b->hdrs is NULL when no event has any. */
+    m->header_count = b->nhdrs - first;
+    m->headers = m->header_count ? &b->hdrs[first] : NULL;
     if (cJSON_IsString(key)) {
         m->key = key->valuestring;
         m->key_len = strlen(key->valuestring);
@@ -592,6 +604,46 @@ static int parse_batch(ls_httpsrc_t *s, req_t *r, int base64, cJSON **root,
 }
 
 #undef REJECT
+
+/* The body parser alone, for tests/fuzz: a source and a request that hold
+ * just what parse_batch() reads. */
+int ls__httpsrc_parse_body(const char *body, size_t len, int base64,
+                           const char *topic, const char *key_header,
+                           const ls_header_t *static_hdrs, size_t nstatic,
+                           size_t max_msg, ls__httpsrc_msg_cb_t *each,
+                           void *opaque, char *why, size_t whysize)
+{
+    ls_httpsrc_t s;
+    req_t r;
+    cJSON *root;
+    batch_t b;
+    memset(&s, 0, sizeof(s));
+    memset(&r, 0, sizeof(r));
+    s.topic = (char *)topic;
+    s.key_header = (char *)key_header;
+    s.max_msg = max_msg;
+    s.nstatic = nstatic < MAX_STATIC_HEADERS ? nstatic : MAX_STATIC_HEADERS;
+    for (size_t k = 0; k < s.nstatic; k++)
+        s.static_hdrs[k] = static_hdrs[k];
+    /* As on_body() leaves it: the body, then a NUL. */
+    r.buf = malloc(len + 1);
+    if (!r.buf) {
+        snprintf(why, whysize, "out of memory");
+        return 503;
+    }
+    if (len)
+        memcpy(r.buf, body, len);
+    r.buf[len] = '\0';
+    r.len = len;
+    r.cap = len + 1;
+    int st = parse_batch(&s, &r, base64, &root, &b, why, whysize);
+    for (size_t i = 0; !st && each && i < b.nmsgs; i++)
+        each(opaque, &b.msgs[i]);
+    batch_free(&b);
+    cJSON_Delete(root);
+    free(r.buf);
+    return st;
+}
 
 /* ---- the request handler (on MHD threads) ---- */
 
@@ -805,6 +857,8 @@ static enum MHD_Result on_complete(ls_httpsrc_t *s, req_t *r,
         s->inflight++;
         pthread_mutex_unlock(&s->lock);
         ls_error_t *err = ls_producer_send(s->p, &b.msgs[i]);
+        if (!err)
+            atomic_fetch_add(&s->n_sent, 1);
         if (err) {
             pthread_mutex_lock(&s->lock);
             r->pending--;
@@ -985,6 +1039,21 @@ ls_error_t *ls_httpsrc_new(ls_httpsrc_t **out, ls_conf_t *conf)
         return err;
     }
     ls_producer_set_delivery_cb(s->p, on_delivery, s);
+    if ((err = ls_metrics_new(&s->reg, "ls-http"))) {
+        ls_httpsrc_destroy(s);
+        return err;
+    }
+    s->msrc = ls_metrics_component(s->reg, "source", LS_ROLE_SOURCE, "http");
+    s->m_requests = ls_component_counter(s->msrc, "RequestCount", NULL);
+    s->m_rejected = ls_component_counter(s->msrc, "RequestRejectedCount", NULL);
+    s->m_recv = ls_component_counter(s->msrc, "EventReceivedCount", NULL);
+    s->m_accepted = ls_component_counter(s->msrc, "EventAcceptedCount", NULL);
+    s->msink = ls_metrics_component(s->reg, "sink", LS_ROLE_SINK,
+                                    "kafka-producer");
+    s->m_delivered =
+        ls_component_counter(s->msink, "EventDrainSuccessCount", NULL);
+    s->m_failed = ls_component_counter(s->msink, "EventWriteFailCount", NULL);
+    s->m_inflight = ls_component_gauge(s->msink, "InFlightRecords", NULL);
     ls_conf_destroy(conf);
     *out = s;
     return NULL;
@@ -1025,49 +1094,6 @@ ls_error_t *ls_httpsrc_add_header(ls_httpsrc_t *s, const char *name,
     return NULL;
 }
 
-/* Our own listening socket, for precise errors (MHD gives none). */
-static ls_error_t *listen_on(ls_httpsrc_t *s, int *ipv6)
-{
-    struct addrinfo hints, *ai = NULL;
-    char port[16];
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", s->cfg_port);
-    int rc = getaddrinfo(s->bind, port, &hints, &ai);
-    if (rc)
-        return ls_error_new(LS_ERR_INVALID_ARG, "invalid value \"%s\" for "
-                            "httpsrc.bind: %s", s->bind, gai_strerror(rc));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        int e = errno;
-        freeaddrinfo(ai);
-        return ls_error_new(LS_ERR_IO, "listen on %s port %d: socket: %s",
-                            s->bind, s->cfg_port, strerror(e));
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    *ipv6 = ai->ai_family == AF_INET6;
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 256)) {
-        int e = errno;
-        freeaddrinfo(ai);
-        close(fd);
-        return ls_error_new(LS_ERR_IO, "listen on %s port %d: %s", s->bind,
-                            s->cfg_port, strerror(e));
-    }
-    freeaddrinfo(ai);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
-        s->port = ss.ss_family == AF_INET6
-                      ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                      : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    s->listen_fd = fd;
-    return NULL;
-}
-
 ls_error_t *ls_httpsrc_start(ls_httpsrc_t *s)
 {
     if (!s)
@@ -1075,7 +1101,8 @@ ls_error_t *ls_httpsrc_start(ls_httpsrc_t *s)
     if (s->started)
         return ls_error_new(LS_ERR_STATE, "ls_httpsrc_start: already started");
     int ipv6 = 0;
-    ls_error_t *err = listen_on(s, &ipv6);
+    ls_error_t *err = ls__listen_tcp(s->bind, s->cfg_port, "httpsrc.bind",
+                                     &s->listen_fd, &ipv6, &s->port);
     if (err)
         return err;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
@@ -1135,13 +1162,42 @@ static void emit_logs(ls_httpsrc_t *s)
               "failed)", (unsigned long long)streak);
 }
 
+static size_t locked_size(ls_httpsrc_t *s, const size_t *v);
+
+/* Publish the tallies to the registry. */
+static void metrics_sync(ls_httpsrc_t *s)
+{
+    uint64_t rej = atomic_load(&s->n_4xx) + atomic_load(&s->n_5xx);
+    ls_metric_set(s->m_requests, (int64_t)atomic_load(&s->n_requests));
+    ls_metric_set(s->m_rejected, (int64_t)rej);
+    ls_metric_set(s->m_recv, (int64_t)atomic_load(&s->n_sent));
+    ls_metric_set(s->m_accepted, (int64_t)atomic_load(&s->n_sent));
+    ls_metric_set(s->m_delivered, (int64_t)atomic_load(&s->n_events));
+    ls_metric_set(s->m_failed, (int64_t)atomic_load(&s->n_failed));
+    ls_metric_set(s->m_inflight, (int64_t)locked_size(s, &s->inflight));
+}
+
 int ls_httpsrc_poll(ls_httpsrc_t *s, int timeout_ms)
 {
     if (!s || !s->p)
         return 0;
     int n = ls_producer_poll(s->p, timeout_ms);
     emit_logs(s);
+    metrics_sync(s);
     return n;
+}
+
+ls_metrics_t *ls_httpsrc_metrics(ls_httpsrc_t *s)
+{
+    return s ? s->reg : NULL;
+}
+
+char *ls_httpsrc_stats(ls_httpsrc_t *s)
+{
+    if (!s)
+        return NULL;
+    metrics_sync(s);
+    return ls_metrics_json(s->reg);
 }
 
 /* Answer every waiting request 503 now (close timed out or destroy). */
@@ -1258,6 +1314,7 @@ void ls_httpsrc_destroy(ls_httpsrc_t *s)
     free(s->bind);
     free(s->token);
     free(s->key_header);
+    ls_metrics_destroy(s->reg);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -67,6 +67,7 @@ struct ls_s3sink_s {
     uint64_t consumed, stored, objects, bytes, dead, commits;
     int closed;
     int insecure; /* TLS verification turned off: warned at first poll */
+    ls__sink_metrics_t sm;
     ls_event_t *evs[BATCH];
 };
 
@@ -143,6 +144,7 @@ static ls_error_t *dead_letter(ls_s3sink_t *s, const ls_event_t *ev,
                                const char *reason)
 {
     s->dead++;
+    ls_metric_add(s->sm.dead, 1);
     if (s->dlq_prod) {
         size_t klen, vlen;
         const void *k = ls_event_key(ev, &klen), *v = ls_event_value(ev, &vlen);
@@ -276,6 +278,10 @@ static ls_error_t *flush(ls_s3sink_t *s, sbatch_t *b)
         s->objects++;
         s->stored += b->count;
         s->bytes += len;
+        ls_metric_add(s->sm.success, b->count);
+        ls_metric_add(s->sm.batches, 1);
+        ls_metric_add(s->sm.bytes, len);
+        ls_component_output(s->sm.c, b->key, b->count, len);
     }
     if ((err = dlq_sync(s)))
         goto fail;
@@ -289,6 +295,7 @@ static ls_error_t *flush(ls_s3sink_t *s, sbatch_t *b)
         s->commits++;
     }
     ls__pacer_ok(&s->pacer);
+    ls__sink_metrics_ok(&s->sm);
     batch_reset(s, b);
     return NULL;
 fail:
@@ -296,11 +303,13 @@ fail:
                                " (not committed)",
                           b->topic, (int)b->partition, b->first, b->last);
     if (!ls_error_is_retriable(err)) {
+        ls_component_error(s->sm.c, ls_error_message(err));
         batch_reset(s, b);
         return err;
     }
     on_rewind(s, b);
     double wait = ls__pacer_fail(&s->pacer, s->c);
+    ls__sink_metrics_fail(&s->sm, err);
     logf_(s, LS_LOG_WARNING, "S3 failing, paused, retrying in %.1f s: %s", wait,
           ls_error_message(err));
     ls_error_destroy(err);
@@ -454,6 +463,16 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
 
 /* ---- life cycle ---- */
 
+ls_metrics_t *ls_s3sink_metrics(ls_s3sink_t *s)
+{
+    return s ? s->sm.reg : NULL;
+}
+
+char *ls_s3sink_stats(ls_s3sink_t *s)
+{
+    return s ? ls_metrics_json(s->sm.reg) : NULL;
+}
+
 void ls_s3sink_destroy(ls_s3sink_t *s)
 {
     if (!s)
@@ -474,6 +493,7 @@ void ls_s3sink_destroy(ls_s3sink_t *s)
     free(s->topics_buf);
     free(s->gzbuf);
     free(s->jbuf);
+    ls__sink_metrics_free(&s->sm);
     free(s);
 }
 
@@ -555,6 +575,11 @@ ls_error_t *ls_s3sink_new(ls_s3sink_t **out, ls_conf_t *conf)
         err = ls_s3_new(&s->s3, conf);
     if (!err)
         err = open_dlq(s, conf);
+    if (!err) {
+        char group[256];
+        ls__conf_kafka_get(cc, "group.id", group, sizeof(group));
+        err = ls__sink_metrics_init(&s->sm, group, "s3", "BufferedRecords");
+    }
     if (!err)
         err = ls_consumer_new(&s->c, cc);
     if (err) {
@@ -562,6 +587,7 @@ ls_error_t *ls_s3sink_new(ls_s3sink_t **out, ls_conf_t *conf)
         ls_s3sink_destroy(s);
         return err;
     }
+    ls__sink_metrics_source(&s->sm, s->c);
     s->insecure = !ls__conf_bool(conf, "s3.tls.verify");
     ls_consumer_set_rebalance_cb(s->c, on_rebalance, s);
     if ((err = ls_consumer_subscribe(s->c, s->topics, s->ntopics))) {
@@ -602,12 +628,16 @@ ls_error_t *ls_s3sink_poll(ls_s3sink_t *s, int timeout_ms, size_t *processed)
     }
     ls_error_t *serr = NULL;
     ls__skip_clear(&s->skip);
+    uint64_t added = 0;
     for (size_t i = 0; i < cnt; i++) {
-        if (!serr && !ls__skip_has(&s->skip, s->evs[i]))
+        if (!serr && !ls__skip_has(&s->skip, s->evs[i])) {
             serr = add(s, s->evs[i]);
+            added += !serr;
+        }
         ls_event_destroy(s->evs[i]);
     }
     s->consumed += cnt;
+    ls_metric_add(s->sm.attempt, added);
     if (processed)
         *processed = cnt;
     if (serr) {
@@ -619,6 +649,11 @@ ls_error_t *ls_s3sink_poll(ls_s3sink_t *s, int timeout_ms, size_t *processed)
     double now = ls__mono();
     if (now - s->last_tick >= 0.2) {
         s->last_tick = now;
+        int64_t buffered = 0;
+        for (size_t i = 0; i < s->nb; i++)
+            if (s->b[i].active)
+                buffered += (int64_t)s->b[i].count;
+        ls_metric_set(s->sm.gauge, buffered);
         for (size_t i = 0; i < s->nb && !s->pacer.retry_at; i++)
             if (s->b[i].active && now - s->b[i].opened >= s->batch_timeout &&
                 (err = flush(s, &s->b[i])))

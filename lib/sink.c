@@ -73,3 +73,47 @@ int ls__skip_has(const ls__skip_t *s, const ls_event_t *ev)
             return 1;
     return 0;
 }
+
+/* ---- metrics ---- */
+
+ls_error_t *ls__sink_metrics_init(ls__sink_metrics_t *sm, const char *group,
+                                  const char *kind, const char *gauge_name)
+{
+    memset(sm, 0, sizeof(*sm));
+    ls_error_t *err = ls_metrics_new(&sm->reg, group);
+    if (err)
+        return err;
+    sm->c = ls_metrics_component(sm->reg, "sink", LS_ROLE_SINK, kind);
+    sm->attempt = ls_component_counter(sm->c, "EventDrainAttemptCount", NULL);
+    sm->success = ls_component_counter(sm->c, "EventDrainSuccessCount", NULL);
+    sm->batches = ls_component_counter(sm->c, "BatchCompleteCount", NULL);
+    sm->bytes = ls_component_counter(sm->c, "BytesWrittenCount", NULL);
+    sm->failed = ls_component_counter(sm->c, "ConnectionFailedCount", NULL);
+    sm->retries = ls_component_counter(sm->c, "RetryCount", NULL);
+    sm->pauses = ls_component_counter(sm->c, "BackpressurePauseCount", NULL);
+    sm->dead = ls_component_counter(sm->c, "DeadLetterCount", NULL);
+    if (gauge_name)
+        sm->gauge = ls_component_gauge(sm->c, gauge_name, NULL);
+    return NULL;
+}
+
+void ls__sink_metrics_source(ls__sink_metrics_t *sm, ls_consumer_t *c)
+{
+    ls_consumer_set_metrics(c, sm->reg, "source");
+}
+
+void ls__sink_metrics_fail(ls__sink_metrics_t *sm, const ls_error_t *err)
+{
+    ls_metric_add(sm->failed, 1);
+    ls_metric_add(sm->retries, 1);
+    ls_metric_add(sm->pauses, 1);
+    ls_component_error(sm->c, ls_error_message(err));
+    ls_component_failing(sm->c, 1);
+    sm->failing = 1;
+}
+
+void ls__sink_metrics_free(ls__sink_metrics_t *sm)
+{
+    ls_metrics_destroy(sm->reg);
+    sm->reg = NULL;
+}

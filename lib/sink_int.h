@@ -5,8 +5,10 @@
 #define LS_SINK_INT_H
 
 #include <stdint.h>
+#include "libstream/conf.h"
 #include "libstream/consumer.h"
 #include "libstream/event.h"
+#include "libstream/metrics.h"
 
 typedef struct {
     int64_t min_ms, max_ms, cur_ms;
@@ -46,5 +48,37 @@ static inline void ls__skip_clear(ls__skip_t *s)
 }
 void ls__skip_add(ls__skip_t *s, const char *topic, int32_t partition);
 int ls__skip_has(const ls__skip_t *s, const ls_event_t *ev);
+
+/* The metrics of a Kafka sink pipeline: its registry (named after the
+ * consumer group), the consumer attached as component "source", and the
+ * "sink" component's counters. */
+typedef struct {
+    ls_metrics_t *reg;
+    ls_component_t *c;
+    ls_metric_t *attempt, *success, *batches, *bytes, *failed, *retries,
+        *pauses, *dead, *gauge;
+    int failing;
+} ls__sink_metrics_t;
+
+/* Create the registry named group (LS_ERR_NOMEM) with a sink component of
+ * kind; gauge_name (may be NULL) names one extra gauge (OpenFiles,
+ * BufferedRecords). */
+ls_error_t *ls__sink_metrics_init(ls__sink_metrics_t *sm, const char *group,
+                                  const char *kind, const char *gauge_name);
+/* Attach consumer c as the "source" component. */
+void ls__sink_metrics_source(ls__sink_metrics_t *sm, ls_consumer_t *c);
+/* A retriable failure that paused the pipeline (counts, last error,
+ * failing since now). */
+void ls__sink_metrics_fail(ls__sink_metrics_t *sm, const ls_error_t *err);
+/* A write succeeded: healthy again. */
+static inline void ls__sink_metrics_ok(ls__sink_metrics_t *sm)
+{
+    if (sm->failing) {
+        sm->failing = 0;
+        ls_component_failing(sm->c, 0);
+    }
+}
+/* Free the registry (NULL-safe). */
+void ls__sink_metrics_free(ls__sink_metrics_t *sm);
 
 #endif

@@ -19,6 +19,7 @@
 #include "conf_int.h"
 #include "event_int.h"
 #include "libstream/producer.h"
+#include "libstream/metrics.h"
 #include "libstream/tail.h"
 #include "tail_int.h"
 
@@ -130,6 +131,13 @@ struct ls_tail_s {
 
     uint64_t sent, delivered, failed, skipped, nfiles_total;
     uint64_t progress; /* lines sent or skipped in this poll */
+    uint64_t bytes_read; /* line bytes taken from files */
+    /* metrics: "source" (files) and "sink" (Kafka producer) */
+    ls_metrics_t *reg;
+    ls_component_t *msrc, *msink;
+    ls_metric_t *m_recv, *m_bytes, *m_files, *m_sent, *m_delivered,
+        *m_failed, *m_inflight;
+    int failing;
     int at_end;
     char *first_error;
     ls_error_t *pending;
@@ -243,6 +251,9 @@ static void on_delivery(void *opaque, const ls_event_t *ev,
     if (err) {
         s->state = LS__SLOT_FAILED;
         t->failed++;
+        ls_component_error(t->msink, ls_error_message(err));
+        ls_component_failing(t->msink, 1);
+        t->failing = 1;
         if (!t->first_error)
             t->first_error = strdup(ls_error_message(err));
         set_pending(t, ls_error_set_kafka_code(
@@ -255,6 +266,10 @@ static void on_delivery(void *opaque, const ls_event_t *ev,
         s->part = ls_event_partition(ev);
         s->koff = ls_event_offset(ev);
         t->delivered++;
+        if (t->failing) {
+            t->failing = 0;
+            ls_component_failing(t->msink, 0);
+        }
     }
     retire(t);
 }
@@ -376,6 +391,7 @@ static int emit_cb(void *opaque, const char *line, size_t len, size_t end)
     if (c->err)
         return 1;
     c->t->progress++;
+    c->t->bytes_read += len;
     return 0;
 }
 
@@ -1195,6 +1211,19 @@ ls_error_t *ls_tail_new(ls_tail_t **out, ls_conf_t *conf)
         goto fail;
     pconf = NULL; /* the producer's now */
     ls_producer_set_delivery_cb(t->p, on_delivery, t);
+    if ((err = ls_metrics_new(&t->reg, "ls-tail")))
+        goto fail;
+    t->msrc = ls_metrics_component(t->reg, "source", LS_ROLE_SOURCE, "files");
+    t->m_recv = ls_component_counter(t->msrc, "EventReceivedCount", NULL);
+    t->m_bytes = ls_component_counter(t->msrc, "BytesReceivedCount", NULL);
+    t->m_files = ls_component_gauge(t->msrc, "FilesTracked", NULL);
+    t->msink = ls_metrics_component(t->reg, "sink", LS_ROLE_SINK,
+                                    "kafka-producer");
+    t->m_sent = ls_component_counter(t->msink, "EventDrainAttemptCount", NULL);
+    t->m_delivered =
+        ls_component_counter(t->msink, "EventDrainSuccessCount", NULL);
+    t->m_failed = ls_component_counter(t->msink, "EventWriteFailCount", NULL);
+    t->m_inflight = ls_component_gauge(t->msink, "InFlightRecords", NULL);
     if (t->exactly_once && (err = kafka_start(t, conf)))
         goto fail;
     ls_conf_destroy(conf);
@@ -1221,6 +1250,31 @@ static void tail_start(ls_tail_t *t, double now)
     set_pending(t, write_position(t, 0));
 }
 
+/* Publish the tallies (cheap: a few atomic stores per poll). */
+static void metrics_sync(ls_tail_t *t)
+{
+    ls_metric_set(t->m_recv, (int64_t)t->progress);
+    ls_metric_set(t->m_bytes, (int64_t)t->bytes_read);
+    ls_metric_set(t->m_files, (int64_t)t->nfiles);
+    ls_metric_set(t->m_sent, (int64_t)t->sent);
+    ls_metric_set(t->m_delivered, (int64_t)t->delivered);
+    ls_metric_set(t->m_failed, (int64_t)t->failed);
+    ls_metric_set(t->m_inflight, (int64_t)(t->ring.next - t->ring.head));
+}
+
+ls_metrics_t *ls_tail_metrics(ls_tail_t *t)
+{
+    return t ? t->reg : NULL;
+}
+
+char *ls_tail_stats(ls_tail_t *t)
+{
+    if (!t)
+        return NULL;
+    metrics_sync(t);
+    return ls_metrics_json(t->reg);
+}
+
 ls_error_t *ls_tail_poll(ls_tail_t *t, int timeout_ms, size_t *lines)
 {
     if (lines)
@@ -1245,6 +1299,7 @@ ls_error_t *ls_tail_poll(ls_tail_t *t, int timeout_ms, size_t *lines)
     reap(t, now);
     maybe_write_position(t, now);
     uint64_t n = t->progress - before;
+    metrics_sync(t);
     int was_at_end = t->at_end;
     t->at_end = n == 0 && t->ring.head == t->ring.next && !t->pending;
     if (lines)
@@ -1318,6 +1373,7 @@ void ls_tail_destroy(ls_tail_t *t)
     /* First the producer: purged messages call back into t. */
     ls_producer_destroy(t->p);
     t->p = NULL;
+    ls_metrics_destroy(t->reg);
     for (size_t i = 0; i < t->nfiles; i++) {
         if (t->files[i]->fd >= 0)
             close(t->files[i]->fd);

@@ -60,6 +60,7 @@ struct ls_writer_s {
     char *jbuf;    /* envelope scratch */
     size_t jcap;
     uint64_t files, records, bytes;
+    uint64_t appends; /* successful appends to the destination */
     double now; /* monotonic clock at the last open or tick */
 };
 
@@ -287,6 +288,8 @@ static ls_error_t *flush_buf(ls_writer_t *w, slot_t *s)
         return NULL;
     ls_error_t *err = ls_backend_append(w->backend, s->f, s->buf, s->len);
     s->len = 0;
+    if (!err)
+        w->appends++;
     return err;
 }
 
@@ -565,6 +568,11 @@ ls_error_t *ls_writer_write(ls_writer_t *w, const ls_event_t *ev)
         (w->roll_bytes > 0 && s->bytes >= (uint64_t)w->roll_bytes))
         return finalize(w, s);
     return NULL;
+}
+
+uint64_t ls_writer_io_count(const ls_writer_t *w)
+{
+    return w ? w->appends + w->files : 0;
 }
 
 ls_error_t *ls_writer_tick(ls_writer_t *w)

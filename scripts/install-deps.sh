@@ -1,11 +1,14 @@
 #!/bin/sh
-# Install what libstream needs on Debian 12, idempotently: nothing is
+# Install what libstream needs on Debian 12 (clang + libclang-rt for the
+# sanitizer and fuzz builds, valgrind, promtool from prometheus, chromium
+# and chromedriver for the browser test), idempotently: nothing is
 # downloaded when everything is already there.  Run as root (or via sudo).
 set -eu
 
 APT_PACKAGES="build-essential meson ninja-build pkg-config python3
 librdkafka-dev libcurl4-openssl-dev libcjson-dev libcmocka-dev zlib1g-dev
-libssl-dev libmicrohttpd-dev kcat curl hyperfine time bc awscli"
+libssl-dev libmicrohttpd-dev kcat curl hyperfine time bc awscli
+clang libclang-rt-14-dev valgrind prometheus chromium chromium-driver"
 
 missing=""
 for p in $APT_PACKAGES; do

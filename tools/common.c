@@ -275,3 +275,55 @@ int tool_run_sink(const tool_sink_ops_t *ops, void *h, int stop_at_end,
         fputc('\n', stderr);
     return rc;
 }
+
+int tool_monitor_opt(int opt, ls_conf_t *conf, const char *arg)
+{
+    if (opt == TOOL_O_HTTP_PORT)
+        tool_conf_set(conf, "monitor.port", arg);
+    else if (opt == TOOL_O_HTTP_BIND)
+        tool_conf_set(conf, "monitor.bind", arg);
+    else
+        return 0;
+    return 1;
+}
+
+ls_monitor_t *tool_monitor_new(const ls_conf_t *conf)
+{
+    if (!ls_monitor_enabled(conf))
+        return NULL;
+    ls_monitor_t *mon = NULL;
+    ls_error_t *err = ls_monitor_new(&mon, tool_name, conf);
+    if (err)
+        tool_fail(err, tool_exit_code(err), NULL);
+    return mon;
+}
+
+void tool_monitor_serve(ls_monitor_t *mon, ls_metrics_t *const *ms, size_t n)
+{
+    if (!mon)
+        return;
+    ls_error_t *err = NULL;
+    for (size_t i = 0; !err && i < n; i++)
+        err = ls_monitor_add(mon, ms[i]);
+    if (!err)
+        err = ls_monitor_start(mon);
+    if (err) {
+        ls_monitor_destroy(mon);
+        tool_fail(err, tool_exit_code(err), NULL);
+    }
+    fprintf(stderr, "%s: monitor on %s\n", tool_name, ls_monitor_url(mon));
+}
+
+/* Reachable until exit: see tool_conf_new().  Not static: a store to a
+ * static that is never read would be optimised away. */
+ls_conf_t *tool_main_conf;
+
+ls_conf_t *tool_conf_new(void)
+{
+    tool_main_conf = ls_conf_new();
+    if (!tool_main_conf) {
+        fprintf(stderr, "%s: out of memory\n", tool_name);
+        exit(EXIT_RUNTIME);
+    }
+    return tool_main_conf;
+}

@@ -17,6 +17,12 @@ extern const char *tool_name;
  * process-wide state (ls_global_init); exits 1 if that fails. */
 void tool_init(const char *argv0);
 
+/* A new, empty configuration for main(); exits 1 when out of memory.  It
+ * stays reachable from a static until exit, so that exiting on an error
+ * (exit 1 or 2, with the conf still held) is not a leak. */
+ls_conf_t *tool_conf_new(void);
+extern ls_conf_t *tool_main_conf;
+
 /* Print "NAME: message" and "Try 'NAME --help'." to stderr, exit 2. */
 void tool_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -92,5 +98,31 @@ typedef struct {
  * none), *start when the loop began.  Returns 0 or EXIT_RUNTIME. */
 int tool_run_sink(const tool_sink_ops_t *ops, void *h, int stop_at_end,
                   int quiet, double *start, double *first_at);
+
+/* --http-port / --http-bind: the monitor (monitor.port, monitor.bind).
+ * Tools add TOOL_MONITOR_LONGOPTS to their options, TOOL_MONITOR_USAGE to
+ * their help, and pass unknown option codes to tool_monitor_opt(). */
+#define TOOL_O_HTTP_PORT 1000
+#define TOOL_O_HTTP_BIND 1001
+#define TOOL_MONITOR_LONGOPTS                                                \
+    {"http-port", required_argument, NULL, TOOL_O_HTTP_PORT},                \
+    {"http-bind", required_argument, NULL, TOOL_O_HTTP_BIND}
+#define TOOL_MONITOR_USAGE                                                   \
+    "      --http-port P       serve /metrics (Prometheus), /api/stats,\n"    \
+    "                          /health and a live page on port P (0: a free\n" \
+    "                          one, printed); see docs/observability.md\n"     \
+    "      --http-bind ADDR    address for --http-port (default 127.0.0.1)\n"
+
+/* Apply a monitor option; returns 1 when opt was one. */
+int tool_monitor_opt(int opt, ls_conf_t *conf, const char *arg);
+
+/* The monitor conf asks for (monitor.port >= 0), not yet serving; NULL
+ * when off.  Call before the pipeline takes conf over. */
+ls_monitor_t *tool_monitor_new(const ls_conf_t *conf);
+
+/* Serve registries ms[0..n) on mon (NULL: nothing), printing "NAME:
+ * monitor on URL" to stderr.  Exits 2 for a bad address, 1 when the port
+ * cannot be bound. */
+void tool_monitor_serve(ls_monitor_t *mon, ls_metrics_t *const *ms, size_t n);
 
 #endif

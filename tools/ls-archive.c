@@ -48,6 +48,7 @@ static void usage(void)
 "  -c, --config FILE       key=value file: the long option names above\n"
 "                          (brokers, topic, dest, roll-count...), archive.*,\n"
 "                          hdfs.* and kafka.* keys; flags override it\n"
+TOOL_MONITOR_USAGE
 "  -q, --quiet             no progress or rebalance lines (warnings and\n"
 "                          retries still show)\n"
 "  -h, --help              show this help\n"
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        TOOL_MONITOR_LONGOPTS,
         {NULL, 0, NULL, 0}};
     const char *shortopts = "b:t:G:eX:c:qh";
     static const char *const keys[] = {
@@ -116,9 +118,7 @@ int main(int argc, char **argv)
         [O_FORMAT - O_DEST] = "archive.format"};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     tool_config_pass(argc, argv, shortopts, opts, conf, usage);
     int opt;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -136,6 +136,8 @@ int main(int argc, char **argv)
         case 'c': break;
         case 'q': quiet = 1; break;
         default:
+            if (tool_monitor_opt(opt, conf, optarg))
+                break;
             fprintf(stderr, "Try '%s --help' for more information.\n",
                     tool_name);
             return EXIT_USAGE;
@@ -148,12 +150,14 @@ int main(int argc, char **argv)
     if (!*ls_conf_get(conf, "archive.dest"))
         tool_usage_error("--dest URL is required (or dest= in the config)");
     tool_sink_defaults(conf, stop_at_end);
-
+    ls_monitor_t *mon = tool_monitor_new(conf);
     ls_archiver_t *a;
     ls_error_t *err = ls_archiver_new(&a, conf);
     if (err)
         tool_fail(err, tool_exit_code(err), NULL);
     ls_archiver_set_log_cb(a, on_log, &quiet);
+    ls_metrics_t *reg = ls_archiver_metrics(a);
+    tool_monitor_serve(mon, &reg, 1);
     tool_install_signals();
 
     static const tool_sink_ops_t ops = {archiver_poll, archiver_at_end,
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
             first_at ? end - first_at : 0.0,
             first_at && end > first_at ? records / (end - first_at) : 0.0,
             end - close_start);
+    ls_monitor_destroy(mon);
     ls_archiver_destroy(a);
     return rc;
 }

@@ -44,6 +44,7 @@ static void usage(void)
 "                           property (repeatable; -X list)\n"
 "  -c, --config FILE        key=value file (s3.*, s3sink.*, kafka.* keys);\n"
 "                           flags override it\n"
+TOOL_MONITOR_USAGE
 "  -q, --quiet              no progress or rebalance lines (warnings and\n"
 "                           retries still show)\n"
 "  -h, --help               show this help\n"
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        TOOL_MONITOR_LONGOPTS,
         {NULL, 0, NULL, 0}};
     const char *shortopts = "b:t:G:eX:c:qh";
     static const char *const keys[] = {
@@ -115,9 +117,7 @@ int main(int argc, char **argv)
         [O_BTIMEOUT - O_BUCKET] = NULL, [O_DLQ - O_BUCKET] = "s3sink.dlq"};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     tool_config_pass(argc, argv, shortopts, opts, conf, usage);
     int opt;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -143,6 +143,8 @@ int main(int argc, char **argv)
         case 'c': break;
         case 'q': quiet = 1; break;
         default:
+            if (tool_monitor_opt(opt, conf, optarg))
+                break;
             fprintf(stderr, "Try '%s --help' for more information.\n",
                     tool_name);
             return EXIT_USAGE;
@@ -155,12 +157,14 @@ int main(int argc, char **argv)
     if (!*ls_conf_get(conf, "s3.bucket"))
         tool_usage_error("--bucket B is required");
     tool_sink_defaults(conf, stop_at_end);
-
+    ls_monitor_t *mon = tool_monitor_new(conf);
     ls_s3sink_t *s;
     ls_error_t *err = ls_s3sink_new(&s, conf);
     if (err)
         tool_fail(err, tool_exit_code(err), NULL);
     ls_s3sink_set_log_cb(s, on_log, &quiet);
+    ls_metrics_t *reg = ls_s3sink_metrics(s);
+    tool_monitor_serve(mon, &reg, 1);
     tool_install_signals();
 
     static const tool_sink_ops_t ops = {sink_poll, sink_at_end,
@@ -181,6 +185,7 @@ int main(int argc, char **argv)
             tool_name, stored, objects, bytes, dead, retries, end - start,
             first_at ? end - first_at : 0.0,
             first_at && end > first_at ? stored / (end - first_at) : 0.0);
+    ls_monitor_destroy(mon);
     ls_s3sink_destroy(s);
     return rc;
 }

@@ -58,6 +58,10 @@ static void usage(void)
 "                        5000 orders)\n"
 "  -X, --property K=V    librdkafka or libstream property for every client\n"
 "                        (archive.* keys reach the archiver; -X list)\n"
+"      --http-port P     serve the live page, /metrics, /api/stats and\n"
+"                        /health on port P (0: a free one); after the\n"
+"                        run it keeps serving until SIGINT/SIGTERM\n"
+"      --http-bind ADDR  address for --http-port (default 127.0.0.1)\n"
 "  -q, --quiet           print only the verification summary\n"
 "  -h, --help            show this help\n"
 "\n"
@@ -145,6 +149,9 @@ struct demo {
     uint64_t commits;
     /* services */
     stage_t wh, inv, nt;
+    /* metrics of the producer and services (the archiver has its own) */
+    ls_metrics_t *reg;
+    ls_metric_t *m_generated, *m_delivered;
 };
 
 static int stopping(demo_t *d)
@@ -266,6 +273,7 @@ static void on_delivery(void *opaque, const ls_event_t *ev,
     (void)msg_opaque;
     if (err)
         return;
+    ls_metric_add(d->m_delivered, 1);
     int64_t off = ls_event_offset(ev);
     int64_t *lo = offs_at(&d->pmin, ls_event_partition(ev));
     int64_t *hi = offs_at(&d->pmax, ls_event_partition(ev));
@@ -315,6 +323,7 @@ static void *producer_main(void *arg)
             m.value = ls_generator_value(g, &m.value_len);
             if ((err = ls_producer_send(p, &m)))
                 break;
+            ls_metric_add(d->m_generated, 1);
             const char *v = m.value;
             size_t n = m.value_len, tlen = 1;
             char cust[128] = "?", product[128] = "?";
@@ -607,7 +616,7 @@ static ls_error_t *walk(demo_t *d, walk_t *w)
 {
     memset(w, 0, sizeof(*w));
     ls_error_t *err = walk_dir(d, d->root, 0, w);
-    if (!err)
+    if (!err && w->n) /* qsort's array must not be NULL, even empty */
         qsort(w->v, w->n, sizeof(*w->v), cmp_file);
     return err;
 }
@@ -1175,6 +1184,7 @@ int main(int argc, char **argv)
         {"property", required_argument, NULL, 'X'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        TOOL_MONITOR_LONGOPTS,
         {NULL, 0, NULL, 0}};
 
     tool_init(argv[0]);
@@ -1186,8 +1196,7 @@ int main(int argc, char **argv)
     pthread_mutex_init(&d->out, NULL);
     atomic_init(&d->abort, 0);
     atomic_init(&d->lost, 0);
-    if (!(d->base = ls_conf_new()))
-        return EXIT_RUNTIME;
+    d->base = tool_conf_new();
     int opt;
     while ((opt = getopt_long(argc, argv, "n:r:d:b:s:p:X:qh", opts, NULL)) !=
            -1) {
@@ -1214,6 +1223,8 @@ int main(int argc, char **argv)
         case 'q': d->quiet = 1; break;
         case 'h': usage(); return 0;
         default:
+            if (tool_monitor_opt(opt, d->base, optarg))
+                break;
             fprintf(stderr, "Try '%s --help' for more information.\n",
                     tool_name);
             return EXIT_USAGE;
@@ -1225,6 +1236,7 @@ int main(int argc, char **argv)
         d->timeout = 120 + d->orders / 5000;
     if (!*d->dest)
         tool_usage_error("--dest must not be empty");
+    ls_monitor_t *mon = tool_monitor_new(d->base);
     display_dest(d);
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines show as they happen */
     d->start = tool_now();
@@ -1324,6 +1336,23 @@ int main(int argc, char **argv)
     inventory_set_log_cb(inv, on_log, d);
     notifier_set_log_cb(nt, on_log, d);
     ls_archiver_set_log_cb(d->a, on_archive_log, d);
+    /* One registry for the producer and the services, plus the
+     * archiver's own: the monitor shows both. */
+    if ((err = ls_metrics_new(&d->reg, "ls-demo")))
+        tool_fail(err, EXIT_RUNTIME, NULL);
+    /* A processor, not a source: the pipeline's records in are what the
+     * archiver reads, its records out what it archives. */
+    ls_component_t *pc = ls_metrics_component(d->reg, "producer",
+                                               LS_ROLE_PROCESSOR, "generator");
+    d->m_generated = ls_component_counter(pc, "EventReceivedCount",
+                                          "Orders generated and sent");
+    d->m_delivered = ls_component_counter(pc, "EventAcceptedCount",
+                                          "Orders acknowledged by Kafka");
+    warehouse_set_metrics(w, d->reg);
+    inventory_set_metrics(inv, d->reg);
+    notifier_set_metrics(nt, d->reg);
+    ls_metrics_t *regs[] = {d->reg, ls_archiver_metrics(d->a)};
+    tool_monitor_serve(mon, regs, 2);
     d->wh.svc = w;
     d->wh.ops = &wh_ops;
     d->wh.up[d->wh.nup++] = &d->prod; /* expects every order delivered */
@@ -1352,10 +1381,21 @@ int main(int argc, char **argv)
             pthread_join(all[i]->th, NULL);
 
     int ok = verify(d, broker ? ls_broker_records_lost(broker) : 0);
+    if (mon && !tool_stop) {
+        /* Keep the final state on show until the user stops it. */
+        fprintf(stderr, "%s: done; the monitor stays on %s until "
+                "SIGINT/SIGTERM\n", tool_name, ls_monitor_url(mon));
+        while (!tool_stop) {
+            struct timespec ts = {0, 200000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    ls_monitor_destroy(mon);
     warehouse_destroy(w);
     inventory_destroy(inv);
     notifier_destroy(nt);
     ls_archiver_destroy(d->a);
+    ls_metrics_destroy(d->reg);
     ls_backend_destroy(d->b);
     ls_template_destroy(d->prefix);
     ls_conf_destroy(d->base);

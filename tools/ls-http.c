@@ -47,6 +47,7 @@ static void usage(void)
 "                           property (repeatable; -X list)\n"
 "  -c, --config FILE        key=value file (httpsrc.*, kafka.* keys);\n"
 "                           flags override it\n"
+TOOL_MONITOR_USAGE
 "  -q, --quiet              only warnings on stderr\n"
 "  -h, --help               show this help\n"
 "\n"
@@ -92,13 +93,12 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        TOOL_MONITOR_LONGOPTS,
         {NULL, 0, NULL, 0}};
     const char *shortopts = "b:t:H:X:c:qh";
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     tool_config_pass(argc, argv, shortopts, opts, conf, usage);
     int opt;
     while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -142,6 +142,8 @@ int main(int argc, char **argv)
         case 'c': break;
         case 'q': quiet = 1; break;
         default:
+            if (tool_monitor_opt(opt, conf, optarg))
+                break;
             fprintf(stderr, "Try '%s --help' for more information.\n",
                     tool_name);
             return EXIT_USAGE;
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
     snprintf(addr, sizeof(addr), "%s", ls_conf_get(conf, "httpsrc.bind"));
     snprintf(topic, sizeof(topic), "%s", ls_conf_get(conf, "httpsrc.topic"));
 
+    ls_monitor_t *mon = tool_monitor_new(conf);
     ls_httpsrc_t *s;
     ls_error_t *err = ls_httpsrc_new(&s, conf);
     if (err)
@@ -179,6 +182,8 @@ int main(int argc, char **argv)
         ls_httpsrc_destroy(s);
         tool_fail(err, tool_exit_code(err), NULL);
     }
+    ls_metrics_t *reg = ls_httpsrc_metrics(s);
+    tool_monitor_serve(mon, &reg, 1);
     /* The first line of stdout: where to send requests. */
     double start = tool_now();
     int v6 = strchr(addr, ':') != NULL;
@@ -206,6 +211,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "%s: %" PRIu64 " requests, %" PRIu64 " events "
             "acknowledged, %" PRIu64 " 4xx, %" PRIu64 " 5xx in %.2f s\n",
             tool_name, requests, events, c4, c5, tool_now() - start);
+    ls_monitor_destroy(mon);
     ls_httpsrc_destroy(s);
     return rc;
 }

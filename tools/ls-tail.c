@@ -42,6 +42,7 @@ static void usage(void)
 "                         and every line is delivered\n"
 "      --timeout MS       at exit, wait at most MS for deliveries\n"
 "                         (default 30000)\n"
+TOOL_MONITOR_USAGE
 "  -q, --quiet            no progress line, only warnings\n"
 "  -h, --help             show this help\n"
 "\n"
@@ -96,12 +97,11 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        TOOL_MONITOR_LONGOPTS,
         {NULL, 0, NULL, 0}};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     int opt;
     while ((opt = getopt_long(argc, argv, "b:t:K:H:X:c:eqh", opts, NULL)) !=
            -1) {
@@ -131,6 +131,8 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': usage(); return 0;
         default:
+            if (tool_monitor_opt(opt, conf, optarg))
+                break;
             fprintf(stderr, "Try '%s --help' for more information.\n",
                     tool_name);
             return EXIT_USAGE;
@@ -145,6 +147,7 @@ int main(int argc, char **argv)
     if (brokers || !ls_conf_is_set(conf, "bootstrap.servers"))
         tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
 
+    ls_monitor_t *mon = tool_monitor_new(conf);
     ls_tail_t *t;
     ls_error_t *err = ls_tail_new(&t, conf);
     if (err)
@@ -158,6 +161,8 @@ int main(int argc, char **argv)
         if ((err = ls_tail_add_header(t, headers[i].name, headers[i].value,
                                       headers[i].size)))
             tool_fail(err, EXIT_USAGE, "-H");
+    ls_metrics_t *reg = ls_tail_metrics(t);
+    tool_monitor_serve(mon, &reg, 1);
     tool_install_signals();
 
     int rc = 0;
@@ -215,6 +220,7 @@ int main(int argc, char **argv)
                 why ? why : "stopped before delivery");
         rc = EXIT_RUNTIME;
     }
+    ls_monitor_destroy(mon);
     ls_tail_destroy(t);
     return rc;
 }

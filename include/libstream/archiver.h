@@ -74,6 +74,15 @@ LS_EXPORT void ls_archiver_counts(const ls_archiver_t *a, uint64_t *consumed,
  *  watermarks; -1 when unknown. */
 LS_EXPORT int64_t ls_archiver_lag(const ls_archiver_t *a);
 
+/** The archiver's metrics registry (named after its group.id; components
+ *  "source" and "sink"), borrowed: valid until ls_archiver_destroy(). */
+struct ls_metrics_s;
+LS_EXPORT struct ls_metrics_s *ls_archiver_metrics(ls_archiver_t *a);
+
+/** The metrics snapshot as JSON (metrics.h), malloc'd (caller frees);
+ *  NULL when out of memory. */
+LS_EXPORT char *ls_archiver_stats(ls_archiver_t *a);
+
 /** The destination backend's printable root, borrowed. */
 LS_EXPORT const char *ls_archiver_destination(const ls_archiver_t *a);
 

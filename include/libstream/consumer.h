@@ -143,6 +143,19 @@ LS_EXPORT ls_error_t *ls_consumer_commit(ls_consumer_t *c, const char *topic,
 LS_EXPORT ls_error_t *ls_consumer_store(ls_consumer_t *c,
                                         const ls_event_t *ev);
 
+/**
+ * Count this consumer's records, bytes, commits and rebalances in
+ * registry m under component (default "source"; role source), and
+ * publish its partitions' committed offsets, positions, log ends and lag
+ * (refreshed at most once a second from cached watermarks: no extra
+ * request).  m is borrowed and must outlive the consumer; NULL detaches
+ * nothing and counts nothing.
+ */
+struct ls_metrics_s;
+LS_EXPORT void ls_consumer_set_metrics(ls_consumer_t *c,
+                                       struct ls_metrics_s *m,
+                                       const char *component);
+
 /** Commit every stored offset; async when async is non-zero.  No stored
  *  offsets is not an error. */
 LS_EXPORT ls_error_t *ls_consumer_commit_stored(ls_consumer_t *c, int async);

@@ -118,6 +118,18 @@ LS_EXPORT void ls_httpsrc_counts(const ls_httpsrc_t *s, uint64_t *requests,
                                  uint64_t *events, uint64_t *client_errors,
                                  uint64_t *server_errors);
 
+/** The source's metrics registry ("ls-http"; components "source" —
+ *  requests, rejected requests, events accepted — and "sink" — the Kafka
+ *  producer's delivered, failed and in-flight records), borrowed: valid
+ *  until ls_httpsrc_destroy().  Values are published at each
+ *  ls_httpsrc_poll(). */
+struct ls_metrics_s;
+LS_EXPORT struct ls_metrics_s *ls_httpsrc_metrics(ls_httpsrc_t *s);
+
+/** The metrics snapshot as JSON (metrics.h), malloc'd (caller frees);
+ *  NULL when out of memory. */
+LS_EXPORT char *ls_httpsrc_stats(ls_httpsrc_t *s);
+
 /**
  * Free the source.  Without a successful ls_httpsrc_close() first,
  * requests still waiting are answered 503 at once (blocks up to about a

@@ -26,5 +26,7 @@
 #include "lag.h"
 #include "httpsrc.h"
 #include "tail.h"
+#include "metrics.h"
+#include "monitor.h"
 
 #endif

@@ -77,6 +77,16 @@ LS_EXPORT void ls_s3sink_counts(const ls_s3sink_t *s, uint64_t *consumed,
                                 uint64_t *bytes, uint64_t *dead_letters,
                                 uint64_t *retries);
 
+/** The sink's metrics registry (named after its group.id; components
+ *  "source" and "sink", outputs are object keys), borrowed: valid until
+ *  ls_s3sink_destroy(). */
+struct ls_metrics_s;
+LS_EXPORT struct ls_metrics_s *ls_s3sink_metrics(ls_s3sink_t *s);
+
+/** The metrics snapshot as JSON (metrics.h), malloc'd (caller frees);
+ *  NULL when out of memory. */
+LS_EXPORT char *ls_s3sink_stats(ls_s3sink_t *s);
+
 /** Free.  Unflushed batches are dropped (their records are re-read by
  *  the next run).  NULL is a no-op. */
 LS_EXPORT void ls_s3sink_destroy(ls_s3sink_t *s);

@@ -139,6 +139,17 @@ LS_EXPORT void ls_tail_counts(const ls_tail_t *t, uint64_t *sent,
  *  the tail's lifetime, or NULL. */
 LS_EXPORT const char *ls_tail_delivery_error(const ls_tail_t *t);
 
+/** The tail's metrics registry ("ls-tail"; components "source" — lines
+ *  and bytes read, files tracked — and "sink" — the Kafka producer's
+ *  sent, delivered, failed and in-flight records), borrowed: valid until
+ *  ls_tail_destroy().  Values are published at each ls_tail_poll(). */
+struct ls_metrics_s;
+LS_EXPORT struct ls_metrics_s *ls_tail_metrics(ls_tail_t *t);
+
+/** The metrics snapshot as JSON (metrics.h), malloc'd (caller frees);
+ *  NULL when out of memory. */
+LS_EXPORT char *ls_tail_stats(ls_tail_t *t);
+
 /**
  * Free the tail and its producer.  Without ls_tail_close() messages in
  * flight are purged (counted failed) and the position file is not

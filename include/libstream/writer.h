@@ -118,6 +118,11 @@ LS_EXPORT void ls_writer_stats(const ls_writer_t *w, uint64_t *files,
                                uint64_t *records, uint64_t *bytes,
                                size_t *open_files);
 
+/** Successful requests to the destination so far (appends and closed
+ *  files): grows only when the destination accepted something, so a
+ *  caller can tell it recovered.  0 for NULL. */
+LS_EXPORT uint64_t ls_writer_io_count(const ls_writer_t *w);
+
 /** Destroy; open files are discarded (call ls_writer_close_all() first to
  *  keep them).  NULL is a no-op. */
 LS_EXPORT void ls_writer_destroy(ls_writer_t *w);
