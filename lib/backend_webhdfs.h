@@ -5,6 +5,7 @@
 
 #include "libstream/backend.h"
 #include "libstream/webhdfs.h"
+#include "http_int.h"
 
 /* Open the WebHDFS backend for "webhdfs://host:port/base" or
  * "swebhdfs://...": files live under the URL's base path.  conf (hdfs.*
@@ -108,5 +109,28 @@ typedef enum {
 ls__wh_action_t ls__webhdfs_decide(const ls_error_t *err,
                                    const char *exception, int at_namenode,
                                    int ambiguous, size_t n_namenodes);
+
+/* ---- replies: what the operations read from a received reply r (for
+ * tests/fuzz; body NUL-terminated as ls__http_do() leaves it) ---------- */
+
+/* The "boolean" of a {"boolean": b} reply: 1, 0, or -1 if none. */
+int ls__webhdfs_reply_boolean(const ls__http_resp_t *r);
+
+/* The Location of a 2xx {"Location": "..."} reply (noredirect),
+ * malloc'd, or NULL. */
+char *ls__webhdfs_json_location(const ls__http_resp_t *r);
+
+/* A GETFILESTATUS reply for full: its length, type and modification
+ * time (each may be NULL), or an error when it is not
+ * {"FileStatus":{...}}. */
+ls_error_t *ls__webhdfs_parse_stat(const char *full,
+                                   const ls__http_resp_t *r, int64_t *length,
+                                   ls_webhdfs_type_t *type, int64_t *mtime);
+
+/* A LISTSTATUS reply for full: cb for each entry, as ls_webhdfs_list()
+ * does, or an error (truncated, not a listing, not a directory). */
+ls_error_t *ls__webhdfs_parse_list(const char *full,
+                                   const ls__http_resp_t *r,
+                                   ls_webhdfs_list_cb_t *cb, void *opaque);
 
 #endif

@@ -385,9 +385,15 @@ ls_error_t *ls_csv_new(ls_csv_t **out)
 {
     if (!out)
         return ls_error_new(LS_ERR_INVALID_ARG, "csv new: NULL out");
-    *out = calloc(1, sizeof(**out));
-    if (!*out)
+    ls_csv_t *c = calloc(1, sizeof(*c));
+    /* The arenas exist from the start: an empty name or text (a "" key)
+     * is then an offset into a buffer, never into NULL. */
+    if (!c || buf_reserve(&c->names, 1) || buf_reserve(&c->text, 1) ||
+        buf_reserve(&c->path, 1)) {
+        ls_csv_destroy(c);
         return ls_error_new(LS_ERR_NOMEM, "csv new: out of memory");
+    }
+    *out = c;
     return NULL;
 }
 
@@ -404,6 +410,35 @@ static const char *json_kind(const cJSON *j)
     if (cJSON_IsNull(j))
         return "JSON null";
     return "a JSON value";
+}
+
+static int is_hex(char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+           (ch >= 'A' && ch <= 'F');
+}
+
+/* The offset of the first "\u" escape not followed by four hex digits,
+ * or len.  cJSON takes such an escape (invalid JSON) as U+0000 six bytes
+ * long whatever they are, so where it ends a string could differ from
+ * where the scanner does. */
+static size_t bad_u_escape(const char *json, size_t len)
+{
+    int in = 0;
+    size_t i = 0;
+    while (i < len) {
+        if (json[i] == '"') {
+            in = !in;
+        } else if (in && json[i] == '\\') {
+            if (i + 1 < len && json[i + 1] == 'u')
+                for (size_t k = 2; k < 6; k++)
+                    if (i + k >= len || !is_hex(json[i + k]))
+                        return i;
+            i++; /* the escaped byte */
+        }
+        i++;
+    }
+    return len;
 }
 
 /* LS_ERR_BAD_RECORD unless json[0..len) is one JSON object. */
@@ -428,7 +463,12 @@ static ls_error_t *validate(const char *json, size_t len)
                             at, len);
     }
     ls_error_t *err = NULL;
-    if (!cJSON_IsObject(j)) {
+    if ((i = bad_u_escape(json, len)) < len) {
+        err = ls_error_new(LS_ERR_BAD_RECORD,
+                           "csv: record is not valid JSON: bad \\u escape "
+                           "at byte %zu of %zu",
+                           i, len);
+    } else if (!cJSON_IsObject(j)) {
         err = ls_error_new(LS_ERR_BAD_RECORD,
                            "csv: record is %s, not a JSON object",
                            json_kind(j));

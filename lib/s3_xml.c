@@ -482,6 +482,8 @@ static int parse_i64(const char *s, size_t n, int64_t *out)
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
+            return -1; /* over int64: a garbled size */
         v = v * 10 + (s[i] - '0');
     }
     *out = v;

@@ -29,6 +29,7 @@ struct ls_webhdfs_s {
     int tls;
     char *base;        /* "/" or "/a/b" */
     char *auth;        /* "&user.name=u" / "&delegation=t" / "" */
+    char *token;       /* hdfs.delegation.token, to scrub; NULL: none */
     char *create_args; /* "&replication=..&blocksize=..&permission=.." */
     ls__retry_t retry;
     long timeout_ms; /* hdfs.timeout.ms, for the settle wait */
@@ -169,7 +170,14 @@ static ls_error_t *norm_authority(const char *s, size_t n, int tls,
         const char *rb = memchr(s, ']', n);
         if (!rb || rb == s + 1)
             what = "bad IPv6 address";
-        else {
+        /* Hex digits, ':' and '.', and a zone after '%' (no byte that
+         * would need escaping in a URL). */
+        for (const char *q = s + 1; rb && q < rb && !what; q++)
+            if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
+                  (*q >= 'A' && *q <= 'Z') || *q == ':' || *q == '.' ||
+                  *q == '%' || *q == '-' || *q == '_' || *q == '~'))
+                what = "bad IPv6 address";
+        if (!what && rb) {
             hl = (size_t)(rb + 1 - s);
             if (hl < n) {
                 if (s[hl] != ':')
@@ -465,7 +473,12 @@ void ls_webhdfs_destroy(ls_webhdfs_t *c)
     ls__http_resp_free(&c->resp);
     ls__webhdfs_free_list(c->nn, c->nnn);
     free(c->base);
+    if (c->auth)
+        explicit_bzero(c->auth, strlen(c->auth));
     free(c->auth);
+    if (c->token)
+        explicit_bzero(c->token, strlen(c->token));
+    free(c->token);
     free(c->create_args);
     free(c);
 }
@@ -515,7 +528,8 @@ ls_error_t *ls__webhdfs_new_opts(ls_webhdfs_t **out, const char *url,
     int oom = 0;
     if (!err) {
         if (*o->delegation) {
-            oom = add_param(&c->auth, &len, &cap, "delegation", o->delegation);
+            oom = add_param(&c->auth, &len, &cap, "delegation", o->delegation) ||
+                  !(c->token = strdup(o->delegation));
         } else if (!o->kerberos) {
             char *u = default_user(o->user);
             oom = !u || (*u && add_param(&c->auth, &len, &cap, "user.name", u));
@@ -630,6 +644,65 @@ static char *json_location(const ls__http_resp_t *r)
     return loc;
 }
 
+/* Server text quoted in an error (a RemoteException message, a
+ * Location, a proxy's error page) may echo the delegation token, whole,
+ * cut short or URL-encoded: every run of at least 12 bytes of it (all of
+ * a shorter token) becomes "[redacted]", keeping the error's code, HTTP
+ * status and retriable flag.  The token is a secret (hdfs.md). */
+static size_t token_run(const char *m, const char *tok)
+{
+    size_t n = 0;
+    while (tok[n] && m[n] == tok[n])
+        n++;
+    size_t tl = strlen(tok), min = tl < 12 ? tl : 12;
+    return n >= min ? n : 0;
+}
+
+static ls_error_t *scrub_token(const ls_webhdfs_t *c, ls_error_t *err)
+{
+    if (!err || !c->token || !*c->token)
+        return err;
+    const char *enc = strstr(c->auth, "delegation=");
+    enc = enc ? enc + 11 : NULL;
+    const char *m = ls_error_message(err);
+    size_t ml = strlen(m);
+    /* Each replaced run is at least 1 byte: 10x is the worst case. */
+    char *out = malloc(ml * 10 + 1), *o = out;
+    int hit = 0;
+    if (!out)
+        return err;
+    for (size_t i = 0; i < ml;) {
+        size_t r = token_run(m + i, c->token);
+        size_t re = enc && *enc ? token_run(m + i, enc) : 0;
+        if (re > r)
+            r = re;
+        if (r) {
+            memcpy(o, "[redacted]", 10);
+            o += 10;
+            i += r;
+            hit = 1;
+        } else {
+            *o++ = m[i++];
+        }
+    }
+    *o = '\0';
+    if (!hit) {
+        free(out);
+        return err;
+    }
+    ls_error_t *e = ls_error_new(ls_error_code(err), "%s", out);
+    explicit_bzero(out, (size_t)(o - out));
+    free(out);
+    if (ls_error_code(e) != ls_error_code(err)) { /* out of memory */
+        ls_error_destroy(err);
+        return e;
+    }
+    ls_error_set_http_status(e, ls_error_http_status(err));
+    ls_error_set_retriable(e, ls_error_is_retriable(err));
+    ls_error_destroy(err);
+    return e;
+}
+
 static ls_error_t *attempt(ls_webhdfs_t *c, const call_t *k, try_t *t)
 {
     static const char *const nn_headers[] = {"X-XSRF-HEADER: libstream",
@@ -706,10 +779,13 @@ static ls_error_t *attempt(ls_webhdfs_t *c, const call_t *k, try_t *t)
         }
     } else if (strncasecmp(loc, "http://", 7) &&
                strncasecmp(loc, "https://", 8)) {
+        /* Without its query, which echoes ours (delegation=...). */
+        size_t ql = strcspn(loc, "?#");
         err = ls_error_new(LS_ERR_GENERIC,
-                           "%s: namenode %s redirected to \"%.200s\", "
+                           "%s: namenode %s redirected to \"%.*s\", "
                            "expected an http(s) URL",
-                           what, c->nn[c->active], loc);
+                           what, c->nn[c->active], (int)(ql < 200 ? ql : 200),
+                           loc);
         goto out;
     }
 
@@ -737,7 +813,7 @@ out:
     free(loc);
     free(url);
     free(what);
-    return err;
+    return scrub_token(c, err);
 }
 
 /* err with " (gave up after N attempts)" appended, keeping its code,
@@ -873,7 +949,15 @@ static int reply_boolean(const ls__http_resp_t *r)
 static int64_t num_field(const cJSON *o, const char *name)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(n) ? (int64_t)n->valuedouble : 0;
+    if (!cJSON_IsNumber(n) || n->valuedouble != n->valuedouble)
+        return 0;
+    /* A garbled reply's number out of int64's range is clamped: the
+     * conversion itself would be undefined. */
+    if (n->valuedouble >= 9223372036854775808.0)
+        return INT64_MAX;
+    if (n->valuedouble <= -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)n->valuedouble;
 }
 
 static ls_webhdfs_type_t type_field(const cJSON *o)
@@ -888,14 +972,18 @@ static ls_webhdfs_type_t type_field(const cJSON *o)
     return LS_WEBHDFS_FILE;
 }
 
+/* A 2xx whose body is cut or garbled (a proxy, a server dying half-way)
+ * is a transport failure: retriable, as a lost reply is. */
 static ls_error_t *bad_reply(const char *op, const char *full,
                              const ls__http_resp_t *r, const char *expected)
 {
-    return ls_error_new(LS_ERR_GENERIC,
-                        "webhdfs %s %s: unexpected reply (HTTP %ld, %zu "
-                        "bytes%s), expected %s",
-                        op, full, r->status, r->body_len,
-                        r->body_truncated ? ", truncated" : "", expected);
+    return ls_error_set_retriable(
+        ls_error_new(LS_ERR_TRANSPORT,
+                     "webhdfs %s %s: unexpected reply (HTTP %ld, %zu "
+                     "bytes%s), expected %s",
+                     op, full, r->status, r->body_len,
+                     r->body_truncated ? ", truncated" : "", expected),
+        1);
 }
 
 /* ---- operations -------------------------------------------------------------- */
@@ -909,12 +997,19 @@ static ls_error_t *stat_full(ls_webhdfs_t *c, const char *full,
     ls_error_t *err = run(c, &k, NULL);
     if (err)
         return err;
+    return ls__webhdfs_parse_stat(full, &c->resp, length, type, mtime);
+}
+
+ls_error_t *ls__webhdfs_parse_stat(const char *full,
+                                   const ls__http_resp_t *r, int64_t *length,
+                                   ls_webhdfs_type_t *type, int64_t *mtime)
+{
     const char *end;
-    cJSON *root = cJSON_ParseWithOpts(c->resp.body, &end, 1);
+    cJSON *root = cJSON_ParseWithOpts(r->body, &end, 1);
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(root, "FileStatus");
     if (!cJSON_IsObject(fs)) {
         cJSON_Delete(root);
-        return bad_reply("GETFILESTATUS", full, &c->resp,
+        return bad_reply("GETFILESTATUS", full, r,
                          "{\"FileStatus\":{...}}");
     }
     if (length)
@@ -1119,8 +1214,21 @@ ls_error_t *ls_webhdfs_rename(ls_webhdfs_t *c, const char *from,
         if (!err && reply_boolean(&c->resp) == 0)
             err = diagnose_rename(c, ffrom, fto);
         else if (!err && c->resp.body_len && reply_boolean(&c->resp) < 0 &&
-                 c->resp.body[0] == '{')
+                 c->resp.body[0] == '{') {
             err = bad_reply("RENAME", ffrom, &c->resp, "{\"boolean\":true}");
+            /* The namenode did something: a garbled reply is a lost one. */
+            amb = 1;
+            ls_error_t *e1 = stat_full(c, ffrom, NULL, NULL, NULL);
+            if (ls_error_code(e1) == LS_ERR_NOT_FOUND) {
+                ls_error_t *e2 = stat_full(c, fto, NULL, NULL, NULL);
+                if (!e2) { /* source gone, target there: it was done */
+                    ls_error_destroy(err);
+                    err = NULL;
+                }
+                ls_error_destroy(e2);
+            }
+            ls_error_destroy(e1);
+        }
     }
     if (err && (ls_error_code(err) == LS_ERR_NOT_FOUND ||
                 ls_error_code(err) == LS_ERR_EXISTS)) {
@@ -1188,7 +1296,21 @@ ls_error_t *ls_webhdfs_list(ls_webhdfs_t *c, const char *path,
     call_t k = {.op = "LISTSTATUS", .method = "GET", .full = full,
                 .extra = "", .body_max = LIST_BODY_MAX, .verify_from = -2};
     err = run(c, &k, NULL);
-    if (!err && c->resp.body_truncated)
+    if (!err)
+        err = ls__webhdfs_parse_list(full, &c->resp, cb, opaque);
+    free(full);
+    /* Do not keep a huge listing's buffer for the client's lifetime. */
+    if (c->resp.cap > 4 * LS__HTTP_BODY_MAX)
+        ls__http_resp_free(&c->resp);
+    return err;
+}
+
+ls_error_t *ls__webhdfs_parse_list(const char *full,
+                                   const ls__http_resp_t *r,
+                                   ls_webhdfs_list_cb_t *cb, void *opaque)
+{
+    ls_error_t *err = NULL;
+    if (r->body_truncated)
         err = ls_error_new(LS_ERR_GENERIC,
                            "webhdfs LISTSTATUS %s: the listing is larger "
                            "than %zu MiB",
@@ -1197,12 +1319,12 @@ ls_error_t *ls_webhdfs_list(ls_webhdfs_t *c, const char *path,
     const cJSON *arr = NULL;
     if (!err) {
         const char *end;
-        root = cJSON_ParseWithOpts(c->resp.body, &end, 1);
+        root = cJSON_ParseWithOpts(r->body, &end, 1);
         const cJSON *fss = cJSON_GetObjectItemCaseSensitive(root,
                                                             "FileStatuses");
         arr = cJSON_GetObjectItemCaseSensitive(fss, "FileStatus");
         if (!cJSON_IsArray(arr))
-            err = bad_reply("LISTSTATUS", full, &c->resp,
+            err = bad_reply("LISTSTATUS", full, r,
                             "{\"FileStatuses\":{\"FileStatus\":[...]}}");
     }
     /* On a file LISTSTATUS gives one entry named "": not a directory. */
@@ -1228,9 +1350,15 @@ ls_error_t *ls_webhdfs_list(ls_webhdfs_t *c, const char *path,
         }
     }
     cJSON_Delete(root);
-    free(full);
-    /* Do not keep a huge listing's buffer for the client's lifetime. */
-    if (c->resp.cap > 4 * LS__HTTP_BODY_MAX)
-        ls__http_resp_free(&c->resp);
     return err;
+}
+
+int ls__webhdfs_reply_boolean(const ls__http_resp_t *r)
+{
+    return reply_boolean(r);
+}
+
+char *ls__webhdfs_json_location(const ls__http_resp_t *r)
+{
+    return json_location(r);
 }
