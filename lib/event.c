@@ -109,7 +109,27 @@ static void json_bytes(ls__jw_t *w, const char *name, const void *p, size_t n,
     if (!first)
         ls__jw_raw(w, ",", 1);
     ls__jw_raw(w, "\"", 1);
-    ls__jw_escaped(w, name, strlen(name));
+    /* A header name may hold any bytes and has no _b64 form: bytes that
+     * are not UTF-8 become U+FFFD, so that the envelope stays JSON. */
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < nl;) {
+        size_t j = i;
+        while (j < nl && (unsigned char)name[j] < 0x80)
+            j++;
+        ls__jw_escaped(w, name + i, j - i);
+        if (j == nl)
+            break;
+        unsigned char c = (unsigned char)name[j];
+        size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (k > 1 && j + k <= nl && ls__utf8_valid(name + j, k)) {
+            ls__jw_raw(w, name + j, k);
+            j += k;
+        } else {
+            ls__jw_str(w, "\\ufffd");
+            j++;
+        }
+        i = j;
+    }
     if (!p) {
         ls__jw_str(w, "\":null");
     } else if (ls__utf8_valid(p, n)) {

@@ -450,6 +450,23 @@ static void line_col(const char *buf, size_t off, int *line, int *col)
     }
 }
 
+/* The offset of the first NUL a JSON text would decode to (a raw NUL or
+ * a \u0000 escape), or -1. */
+static long find_nul(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\0')
+            return (long)i;
+        if (s[i] != '\\' || i + 1 >= n)
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && s[i + 2] == '0' &&
+            s[i + 3] == '0' && s[i + 4] == '0' && s[i + 5] == '0')
+            return (long)i;
+        i++; /* the escaped character */
+    }
+    return -1;
+}
+
 #define REJECT(status, ...)                                                  \
     do {                                                                     \
         snprintf(why, whysize, __VA_ARGS__);                                 \
@@ -545,6 +562,15 @@ static int parse_batch(ls_httpsrc_t *s, req_t *r, int base64, cJSON **root,
     if (r->len == 0)
         REJECT(400, "empty body: expected a JSON array of events "
                "[{\"headers\":{...},\"body\":\"...\"}]");
+    /* cJSON's strings end at their first NUL: a body or header holding
+     * one would be cut short without a word. */
+    long nul = find_nul(r->buf, r->len);
+    if (nul >= 0) {
+        line_col(r->buf, (size_t)nul, &line, &col);
+        REJECT(400, "NUL character (\\u0000) at byte %ld (line %d, column "
+               "%d): not supported in a string; send binary bodies as "
+               "base64 (X-Body-Encoding: base64)", nul, line, col);
+    }
     cJSON *j = cJSON_ParseWithLengthOpts(r->buf, r->len, &end, 0);
     if (!j) {
         size_t off = end && end >= r->buf ? (size_t)(end - r->buf) : 0;

@@ -368,10 +368,16 @@ static ls_error_t *add(ls_s3sink_t *s, const ls_event_t *ev)
         int64_t ts = ls_event_timestamp(ev);
         size_t n = ls_template_expand(s->key_tpl, ev, ts >= 0 ? ts : 0, b->key,
                                       sizeof(b->key) - 16);
-        if (n >= sizeof(b->key) - 16)
-            return ls_error_new(LS_ERR_INVALID_ARG,
-                                "s3sink.key expands to %zu bytes (at most %zu)",
-                                n, sizeof(b->key) - 16);
+        if (n >= sizeof(b->key) - 16) {
+            /* The record's own values (headers, key) made it too long:
+             * a dead letter, not the end of the run.  It is committed
+             * with the partition's next batch. */
+            char why[128];
+            snprintf(why, sizeof(why), "s3sink.key expands to %zu bytes "
+                     "for this record (at most %zu)", n, sizeof(b->key) - 16);
+            b->key[0] = '\0';
+            return dead_letter(s, ev, why);
+        }
         strcat(b->key, s->csv ? ".csv" : ".jsonl");
         if (s->gzip)
             strcat(b->key, ".gz");
@@ -672,6 +678,9 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
     ls_error_t *err = NULL;
     if (!s || s->closed)
         return NULL;
+    /* A retry still to come means batches were dropped and their
+     * records not read again yet: they are not stored. */
+    int pending = s->pacer.retry_at != 0;
     s->pacer.retry_at = 0; /* a pending retry: try once more now */
     for (size_t i = 0; i < s->nb && !err; i++) {
         err = flush(s, &s->b[i]);
@@ -680,6 +689,10 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
                                "closing: S3 is failing; unstored batches will "
                                "be re-read by the next run");
     }
+    if (!err && pending)
+        err = ls_error_new(LS_ERR_TRANSPORT,
+                           "closing: S3 is failing; unstored batches will "
+                           "be re-read by the next run");
     s->closed = 1;
     ls_error_t *cerr = ls_consumer_close(s->c);
     if (!err)

@@ -7,10 +7,11 @@
  * (snprintf semantics), so it never allocates.
  *
  * Values from a record go through put_value(), the one place that
- * sanitises: no '/', '\', control byte or DEL survives, a value of dots
- * alone or an empty/missing value becomes "_", and values are cut at
- * VALUE_MAX bytes.  So no value can add a path separator or a "." / ".."
- * segment; only the operator's literal text can.
+ * sanitises: no '/', '\', control byte, DEL or byte that is not part of
+ * a valid UTF-8 character survives, a value of dots alone or an
+ * empty/missing value becomes "_", and values are cut at VALUE_MAX bytes
+ * (on a character boundary).  So no value can add a path separator or a
+ * "." / ".." segment; only the operator's literal text can.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,8 +226,12 @@ static void put_value(ls__jw_t *w, const void *v, size_t n)
     size_t dots = 0;
     if (!s)
         n = 0;
-    if (n > VALUE_MAX)
+    if (n > VALUE_MAX) {
         n = VALUE_MAX;
+        /* Never cut a UTF-8 character in two. */
+        while (n > 0 && (s[n] & 0xC0) == 0x80)
+            n--;
+    }
     while (dots < n && s[dots] == '.')
         dots++;
     if (dots == n) { /* empty, missing, or dots alone */
@@ -236,11 +241,20 @@ static void put_value(ls__jw_t *w, const void *v, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && s[j] >= 0x20 && s[j] != 0x7f && s[j] != '/' &&
+        while (j < n && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '/' &&
                s[j] != '\\')
             j++;
         ls__jw_raw(w, (const char *)s + i, j - i);
-        if (j < n) {
+        if (j == n)
+            break;
+        /* A valid UTF-8 character is kept; any other byte becomes "_",
+         * so a path or key is always UTF-8 (WebHDFS and S3 need it). */
+        size_t k = s[j] >= 0xF0 ? 4 : s[j] >= 0xE0 ? 3 : s[j] >= 0xC0 ? 2
+                                                                       : 0;
+        if (k && j + k <= n && ls__utf8_valid(s + j, k)) {
+            ls__jw_raw(w, (const char *)s + j, k);
+            j += k;
+        } else {
             ls__jw_raw(w, "_", 1);
             j++;
         }

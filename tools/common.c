@@ -195,6 +195,25 @@ void tool_install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+static void insecure_kv(void *opaque, const char *key, const char *value,
+                        const char *desc)
+{
+    (void)opaque, (void)desc;
+    int off = !strcmp(value, "false") || !strcmp(value, "0");
+    if (!strcmp(key, "enable.ssl.certificate.verification") && off)
+        tool_warn("warning: enable.ssl.certificate.verification=false: the "
+                  "brokers' TLS certificates are not checked");
+    else if (!strcmp(key, "ssl.endpoint.identification.algorithm") &&
+             !strcmp(value, "none"))
+        tool_warn("warning: ssl.endpoint.identification.algorithm=none: the "
+                  "brokers' host names are not checked");
+}
+
+void tool_warn_insecure(const ls_conf_t *conf)
+{
+    ls_conf_dump(conf, insecure_kv, NULL);
+}
+
 double tool_now(void)
 {
     struct timespec ts;

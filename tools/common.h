@@ -68,6 +68,12 @@ void tool_conf_set(ls_conf_t *conf, const char *key, const char *value);
 extern volatile sig_atomic_t tool_stop;
 void tool_install_signals(void);
 
+/* Warn on stderr when conf turns Kafka TLS verification off
+ * (enable.ssl.certificate.verification=false,
+ * ssl.endpoint.identification.algorithm=none), as the S3 and WebHDFS
+ * clients do for s3.tls.verify / hdfs.tls.verify. */
+void tool_warn_insecure(const ls_conf_t *conf);
+
 /* Monotonic clock in seconds. */
 double tool_now(void);
 

@@ -150,6 +150,7 @@ int main(int argc, char **argv)
     if (!*ls_conf_get(conf, "archive.dest"))
         tool_usage_error("--dest URL is required (or dest= in the config)");
     tool_sink_defaults(conf, stop_at_end);
+    tool_warn_insecure(conf);
     ls_monitor_t *mon = tool_monitor_new(conf);
     ls_archiver_t *a;
     ls_error_t *err = ls_archiver_new(&a, conf);

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
     if (!*ls_conf_get(conf, "s3.bucket"))
         tool_usage_error("--bucket B is required");
     tool_sink_defaults(conf, stop_at_end);
+    tool_warn_insecure(conf);
     ls_monitor_t *mon = tool_monitor_new(conf);
     ls_s3sink_t *s;
     ls_error_t *err = ls_s3sink_new(&s, conf);

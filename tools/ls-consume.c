@@ -56,9 +56,10 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
     if (kind == LS_REBALANCE_ASSIGN)
         st->assigned_ever = 1;
     if (kind == LS_REBALANCE_REVOKE) {
-        /* What was written is done: commit it before losing the partitions. */
-        fflush(stdout);
-        ls_error_destroy(ls_consumer_commit_stored(st->c, 0));
+        /* What was written is done: commit it before losing the
+         * partitions (nothing, when stdout could not be written). */
+        if (fflush(stdout) == 0 && !ferror(stdout))
+            ls_error_destroy(ls_consumer_commit_stored(st->c, 0));
     }
     if (!st->quiet) {
         fprintf(stderr, "%s: %s %zu partition(s):", tool_name,
@@ -94,9 +95,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     int opt;
     while ((opt = getopt_long(argc, argv, "b:t:G:o:ec:f:X:qh", opts, NULL)) !=
            -1) {
@@ -147,6 +146,7 @@ int main(int argc, char **argv)
     if (stop_at_end)
         tool_conf_set(conf, "consumer.stop.at.end", "true");
 
+    tool_warn_insecure(conf);
     state_t st = {NULL, quiet, 0};
     ls_error_t *err = ls_consumer_new(&st.c, conf);
     if (err)
@@ -165,6 +165,7 @@ int main(int argc, char **argv)
     size_t jcap = 0;
     ls_event_t *evs[BATCH];
     uint64_t count = 0, bytes = 0;
+    int wr_errno = 0;
     double start = tool_now(), last_commit = start;
     int rc = 0;
     while (!tool_stop) {
@@ -194,6 +195,8 @@ int main(int argc, char **argv)
             if (len)
                 fwrite(v, 1, len, stdout);
             putchar('\n');
+            if (ferror(stdout) && !wr_errno)
+                wr_errno = errno; /* before anything else can change it */
             bytes += len;
             count++;
             if (group)
@@ -202,7 +205,7 @@ int main(int argc, char **argv)
         }
         if (ferror(stdout)) {
             fprintf(stderr, "%s: writing stdout: %s\n", tool_name,
-                    strerror(errno));
+                    strerror(wr_errno ? wr_errno : EIO));
             rc = EXIT_RUNTIME;
             break;
         }
@@ -224,13 +227,25 @@ int main(int argc, char **argv)
         if (stop_at_end && ls_consumer_at_end(st.c))
             break;
         if (group && tool_now() - last_commit > 1.0) {
-            fflush(stdout);
+            if (fflush(stdout)) {
+                fprintf(stderr, "%s: writing stdout: %s\n", tool_name,
+                        strerror(errno));
+                rc = EXIT_RUNTIME;
+                break;
+            }
             ls_error_destroy(ls_consumer_commit_stored(st.c, 1));
             last_commit = tool_now();
         }
     }
-    fflush(stdout);
-    if (group)
+    /* Buffered output can fail only now (a full disk, a closed pipe):
+     * then nothing more is committed, and the exit status says so. */
+    int written = fflush(stdout) == 0 && !ferror(stdout);
+    if (!written && rc == 0) {
+        fprintf(stderr, "%s: writing stdout: %s\n", tool_name,
+                strerror(errno));
+        rc = EXIT_RUNTIME;
+    }
+    if (group && written)
         ls_error_destroy(ls_consumer_commit_stored(st.c, 0));
     st.quiet = 1; /* the final revocation is not news */
     ls_error_destroy(ls_consumer_close(st.c));

@@ -339,8 +339,14 @@ static void *producer_main(void *arg)
                     (int)tlen, total ? total : "?");
             }
         }
-        if (!err && !stopping(d))
-            err = ls_producer_flush(p, 60000);
+        /* In slices, so that --timeout and a signal end the wait. */
+        while (!err && !stopping(d)) {
+            err = ls_producer_flush(p, 200);
+            if (ls_error_code(err) != LS_ERR_TIMED_OUT)
+                break;
+            ls_error_destroy(err);
+            err = NULL;
+        }
     }
     uint64_t sent = 0, delivered = 0, failed = 0;
     if (p)

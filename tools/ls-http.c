@@ -162,6 +162,7 @@ int main(int argc, char **argv)
         tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
     if (!ls_conf_is_set(conf, "message.timeout.ms"))
         tool_conf_set(conf, "message.timeout.ms", "30000");
+    tool_warn_insecure(conf);
 
     /* Kept for messages: conf belongs to the source once it is made. */
     char addr[256], topic[256];

@@ -116,17 +116,46 @@ static void add_names(const char *opt, char *arg, const char **names,
     }
 }
 
+/* The length of the valid UTF-8 character at s, or 0. */
+static size_t utf8_char(const unsigned char *s)
+{
+    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4   ? 4
+               : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
+                                              : 0;
+    unsigned cp = s[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+/* A JSON string; bytes that are not UTF-8 (a group name may hold any)
+ * become U+FFFD, so that the document stays valid JSON. */
 static void json_string(const char *s)
 {
     putchar('"');
-    for (; *s; s++) {
+    while (*s) {
         unsigned char ch = (unsigned char)*s;
+        size_t n = 1;
         if (ch == '"' || ch == '\\')
             printf("\\%c", ch);
         else if (ch < 0x20)
             printf("\\u%04x", ch);
-        else
+        else if (ch < 0x80)
             putchar(ch);
+        else if ((n = utf8_char((const unsigned char *)s)))
+            fwrite(s, 1, n, stdout);
+        else {
+            fputs("\\ufffd", stdout);
+            n = 1;
+        }
+        s += n;
     }
     putchar('"');
 }
@@ -233,9 +262,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     int opt;
     while ((opt = getopt_long(argc, argv, "b:G:t:f:X:h", opts, NULL)) != -1) {
         switch (opt) {
@@ -267,6 +294,7 @@ int main(int argc, char **argv)
         tool_usage_error("unexpected argument '%s'", argv[optind]);
     tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
 
+    tool_warn_insecure(conf);
     ls_lag_t *l;
     ls_error_t *err = ls_lag_new(&l, conf);
     if (err)

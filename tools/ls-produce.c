@@ -163,9 +163,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0}};
 
     tool_init(argv[0]);
-    ls_conf_t *conf = ls_conf_new();
-    if (!conf)
-        return EXIT_RUNTIME;
+    ls_conf_t *conf = tool_conf_new();
     int opt;
     while ((opt = getopt_long(argc, argv, "b:t:p:f:K:H:X:c:qh", opts, NULL)) !=
            -1) {
@@ -235,6 +233,7 @@ int main(int argc, char **argv)
         return rc;
     }
     tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
+    tool_warn_insecure(conf);
 
     FILE *in = stdin;
     if (file && !(in = fopen(file, "r"))) {
@@ -255,6 +254,7 @@ int main(int argc, char **argv)
     m.headers = nheaders ? headers : NULL;
     m.header_count = nheaders;
     uint64_t n = 0;
+    int read_failed = 0;
 
     if (g) {
         for (; (int64_t)n < count && !tool_stop; n++) {
@@ -302,10 +302,14 @@ int main(int argc, char **argv)
             if ((n & 4095) == 0)
                 progress(&pr, 0);
         }
+        int read_errno = errno;
         free(line);
-        if (ferror(in)) {
+        /* A read interrupted by SIGINT/SIGTERM is the stop, not an
+         * error; any other read error fails the run (exit 1). */
+        if (ferror(in) && !(tool_stop && read_errno == EINTR)) {
             fprintf(stderr, "%s: reading %s: %s\n", tool_name,
-                    file ? file : "stdin", strerror(errno));
+                    file ? file : "stdin", strerror(read_errno));
+            read_failed = 1;
         }
         if (in != stdin)
             fclose(in);
@@ -336,7 +340,7 @@ int main(int argc, char **argv)
             (unsigned long long)delivered,
             (unsigned long long)(failed + undelivered), el,
             el > 0 ? delivered / el : 0.0);
-    int rc = 0;
+    int rc = read_failed ? EXIT_RUNTIME : 0;
     if (failed || undelivered) {
         const char *why = ls_producer_delivery_error(p);
         fprintf(stderr, "%s: %llu message(s) not delivered: %s\n", tool_name,

@@ -148,6 +148,7 @@ int main(int argc, char **argv)
         tool_conf_set(conf, "bootstrap.servers", tool_brokers(brokers));
 
     ls_monitor_t *mon = tool_monitor_new(conf);
+    tool_warn_insecure(conf);
     ls_tail_t *t;
     ls_error_t *err = ls_tail_new(&t, conf);
     if (err)

@@ -154,8 +154,10 @@ set -e
 [ "$rc" -eq 0 ] || fail "ls-tail exited $rc"
 grep -q "rewritten in place" "$TMP/tail.err" ||
     fail "D was not seen as a rewrite: $(cat "$TMP/tail.err")"
-grep -q "was rotated\|was removed or renamed" "$TMP/tail.err" ||
-    fail "no rotation logged"
+# Whichever notices first: the path check (rotated, removed) or the
+# periodic glob scan (no longer matched; seen on slow, sanitized runs).
+grep -q "was rotated\|was removed or renamed\|is no longer matched" \
+    "$TMP/tail.err" || fail "no rotation logged"
 summary=$(tail -n 1 "$TMP/tail.err")
 echo "$summary"
 echo "$summary" | grep -q "delivered $N, failed 0" || fail "summary: $summary"
