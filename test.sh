@@ -1,16 +1,21 @@
 #!/bin/sh
-# Every test: install what is missing, build, run the whole meson suite,
-# then print one closing line "N passed, N failed[, N skipped]".
-# Extra arguments go to `meson test` (e.g. --suite unit).
+# Every test: install what is missing, build (warnings are errors), run
+# the whole meson suite; then the sanitizer run (ASan+LSan+UBSan build,
+# whole suite again, any report fails: scripts/sanitize.sh) and the bounded
+# fuzz runs (each libFuzzer target for FUZZ_SECONDS, default 60:
+# scripts/fuzz.sh).  Ends with one line per stage and a closing
+# "N passed, N failed" for the main suite.
+#
+#   LS_QUICK=1 ./test.sh      the main suite only
+#   ./test.sh --suite unit    extra arguments go to `meson test`
 set -eu
 cd "$(dirname "$0")"
 scripts/install-deps.sh
-scripts/build.sh
+LS_WERROR=1 scripts/build.sh
 set +e
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
-set -e
-python3 - build/meson-logs/testlog.json <<'PY'
+summary=$(python3 - build/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for line in open(sys.argv[1]):
@@ -24,4 +29,21 @@ for line in open(sys.argv[1]):
 print("%d passed, %d failed%s" % (passed, failed,
       ", %d skipped" % skipped if skipped else ""))
 PY
+)
+stages=""
+if [ "${LS_QUICK:-0}" != 1 ]; then
+    scripts/sanitize.sh "$@"
+    s=$?
+    stages="${stages}sanitizers (ASan+LSan+UBSan, whole suite): $([ $s -eq 0 ] && echo clean || echo FAILED)
+"
+    [ $s -eq 0 ] || rc=1
+    scripts/fuzz.sh
+    s=$?
+    stages="${stages}fuzzing (${FUZZ_SECONDS:-60} s per target): $([ $s -eq 0 ] && echo no crash || echo FAILED)
+"
+    [ $s -eq 0 ] || rc=1
+fi
+set -e
+printf '%s' "$stages"
+echo "$summary"
 exit $rc

@@ -51,5 +51,6 @@ assert f['error'] > 0, "no datanode error was injected"
 PY
 grep -q "retrying\|retries" "$TMP/archive.err" || true
 echo "peak RSS of ls-archive: $rss MiB"
-[ "$rss" -lt 128 ] || fail "memory grew to $rss MiB"
+# (Under AddressSanitizer memory is inflated by design: not checked.)
+[ -n "${LS_SANITIZE:-}" ] || [ "$rss" -lt 128 ] || fail "memory grew to $rss MiB"
 ok "WebHDFS faults: nothing lost, nothing duplicated, memory bounded"

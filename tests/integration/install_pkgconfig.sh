@@ -16,7 +16,9 @@ echo "pkg-config: $flags"
 case "$flags" in *-lstream*) ;; *) fail "no -lstream in '$flags'" ;; esac
 
 for ex in produce consume_group; do
-    cc -std=c11 -Wall -Werror -o "$TMP/$ex" "$LS_SRC/examples/$ex.c" $flags ||
+    # A sanitized libstream (scripts/sanitize.sh) needs its runtime too.
+    cc -std=c11 -Wall -Werror ${LS_SANITIZE:+-fsanitize=$LS_SANITIZE} \
+        -o "$TMP/$ex" "$LS_SRC/examples/$ex.c" $flags ||
         fail "building $ex against the installed libstream"
 done
 libdir=$(dirname "$(find "$DEST" -name 'libstream.so.0' | head -n 1)")
