@@ -19,6 +19,14 @@
 #define BATCH 1000
 #define MAX_TOPICS 256
 
+/* An offset that is durable in the destination but not committed yet
+ * (the commit failed, or it was recovered from the destination). */
+typedef struct {
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+} pcommit_t;
+
 struct ls_archiver_s {
     ls_backend_t *backend;
     ls_writer_t *w;
@@ -29,6 +37,7 @@ struct ls_archiver_s {
     const char *topics[MAX_TOPICS];
     size_t ntopics;
     ls__pacer_t pacer;
+    double recovery_timeout; /* s: archive.recovery.timeout.ms */
     double last_tick;
     uint64_t consumed, commits;
     ls__skip_t skip;
@@ -37,6 +46,8 @@ struct ls_archiver_s {
     int insecure; /* TLS verification turned off: warned at first poll */
     ls__sink_metrics_t sm;
     uint64_t io_at_fail; /* destination requests done at the last failure */
+    pcommit_t *pend;     /* commits to retry at the next tick */
+    size_t npend, cappend;
 };
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
@@ -53,6 +64,73 @@ static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
     a->log(a->log_opaque, level, buf);
 }
 
+/* ---- commits to retry ---- */
+
+static pcommit_t *pend_find(ls_archiver_t *a, const char *topic,
+                            int32_t partition)
+{
+    for (size_t i = 0; i < a->npend; i++)
+        if (a->pend[i].partition == partition &&
+            !strcmp(a->pend[i].topic, topic))
+            return &a->pend[i];
+    return NULL;
+}
+
+static void pend_drop(ls_archiver_t *a, const char *topic, int32_t partition)
+{
+    pcommit_t *p = pend_find(a, topic, partition);
+    if (p) {
+        free(p->topic);
+        *p = a->pend[--a->npend];
+    }
+}
+
+/* Remember offset as the partition's commit to make (the highest wins).
+ * Under OOM the commit is not retried: the next file's commit, or the
+ * next owner's recovery, still covers it. */
+static void pend_set(ls_archiver_t *a, const char *topic, int32_t partition,
+                     int64_t offset)
+{
+    pcommit_t *p = pend_find(a, topic, partition);
+    if (p) {
+        if (offset > p->offset)
+            p->offset = offset;
+        return;
+    }
+    if (a->npend == a->cappend) {
+        size_t cap = a->cappend ? a->cappend * 2 : 16;
+        pcommit_t *n = realloc(a->pend, cap * sizeof(*n));
+        if (!n)
+            return;
+        a->pend = n;
+        a->cappend = cap;
+    }
+    char *t = strdup(topic);
+    if (!t)
+        return;
+    a->pend[a->npend++] = (pcommit_t){t, partition, offset};
+}
+
+/* Retry the commits that failed (brokers down, member evicted) or that
+ * recovery found: without this the group's committed offset would stay
+ * behind the archive until the partition's next file closes. */
+static void pend_retry(ls_archiver_t *a)
+{
+    for (size_t i = 0; i < a->npend;) {
+        pcommit_t *p = &a->pend[i];
+        ls_error_t *err =
+            ls_consumer_commit(a->c, p->topic, p->partition, p->offset);
+        if (err) {
+            ls_error_destroy(err); /* still failing: next tick */
+            i++;
+            continue;
+        }
+        a->commits++;
+        free(p->topic);
+        *p = a->pend[--a->npend];
+    }
+}
+
 static void on_closed(void *opaque, const char *topic, int32_t partition,
                       int64_t first, int64_t last, const char *path,
                       uint64_t records, uint64_t bytes)
@@ -66,11 +144,15 @@ static void on_closed(void *opaque, const char *topic, int32_t partition,
     /* The file is durable and renamed: now its offsets are done. */
     ls_error_t *err = ls_consumer_commit(a->c, topic, partition, last + 1);
     if (err) {
-        /* Not fatal: recovery reads the destination, not the commit. */
-        logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+        /* Not fatal: recovery reads the destination, not the commit;
+         * retried at the next tick so that the group's lag is right. */
+        logf_(a, LS_LOG_WARNING, "warning: %s (retrying)",
+              ls_error_message(err));
         ls_error_destroy(err);
+        pend_set(a, topic, partition, last + 1);
     } else {
         a->commits++;
+        pend_drop(a, topic, partition);
     }
 }
 
@@ -98,8 +180,11 @@ static ls_error_t *recover(ls_archiver_t *a, ls_partition_list_t *parts)
             }
         err = ls_writer_recover(a->w, topic, ids, k, next);
         for (size_t j = 0; !err && j < k; j++)
-            if (next[j] >= 0)
+            if (next[j] >= 0) {
                 ls_partition_list_set_offset(parts, idx[j], next[j]);
+                /* Durable already: make the group's offset say so. */
+                pend_set(a, topic, ids[j], next[j]);
+            }
     }
     free(ids);
     free(next);
@@ -115,24 +200,37 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
     size_t n = ls_partition_list_count(parts);
     if (kind == LS_REBALANCE_ASSIGN) {
         ls_error_t *err = NULL;
-        /* A slow or failing destination: retry the scan a few times. */
-        for (int attempt = 0; attempt < 5; attempt++) {
+        /* A slow or failing destination: retry the scan with a capped
+         * backoff for archive.recovery.timeout.ms (the group stays alive
+         * meanwhile: its heartbeats are librdkafka's). */
+        double give_up = ls__mono() + a->recovery_timeout;
+        int64_t wait_ms = a->pacer.min_ms;
+        for (int attempt = 0;; attempt++) {
             ls_error_destroy(err);
             err = recover(a, parts);
-            if (!err || !ls_error_is_retriable(err))
+            if (!err || !ls_error_is_retriable(err) ||
+                ls__mono() + wait_ms / 1000.0 > give_up)
                 break;
-            logf_(a, LS_LOG_WARNING, "recovery failed, retrying: %s",
-                  ls_error_message(err));
-            struct timespec ts = {0, 200000000L << (attempt < 2 ? attempt : 2)};
+            ls__sink_metrics_fail(&a->sm, err);
+            if (attempt < 3 || attempt % 10 == 0)
+                logf_(a, LS_LOG_WARNING, "recovery failed, retrying in "
+                      "%.1f s: %s", wait_ms / 1000.0, ls_error_message(err));
+            struct timespec ts = {(time_t)(wait_ms / 1000),
+                                  (long)(wait_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
+            wait_ms = wait_ms * 2 > a->pacer.max_ms ? a->pacer.max_ms
+                                                     : wait_ms * 2;
         }
-        if (!err)
+        if (!err) {
+            ls__sink_metrics_ok(&a->sm); /* the destination answered */
             logf_(a, LS_LOG_INFO, "assigned %zu partition(s)", n);
+        }
         return err;
     }
     for (size_t i = 0; i < n; i++) {
         const char *topic = ls_partition_list_topic(parts, i);
         int32_t p = ls_partition_list_partition(parts, i);
+        pend_drop(a, topic, p); /* the next owner recovers it */
         if (kind == LS_REBALANCE_LOST) {
             ls_writer_discard_partition(a->w, topic, p);
             continue;
@@ -158,6 +256,9 @@ void ls_archiver_destroy(ls_archiver_t *a)
     ls_writer_destroy(a->w);
     ls_backend_destroy(a->backend);
     ls__sink_metrics_free(&a->sm);
+    for (size_t i = 0; i < a->npend; i++)
+        free(a->pend[i].topic);
+    free(a->pend);
     free(a->topics_buf);
     free(a);
 }
@@ -196,6 +297,8 @@ ls_error_t *ls_archiver_new(ls_archiver_t **out, ls_conf_t *conf)
     ls__pacer_init(&a->pacer, ls__conf_int(conf, "archive.retry.backoff.ms"),
                    ls__conf_int(conf, "archive.retry.backoff.max.ms"));
     a->last_tick = ls__mono();
+    a->recovery_timeout =
+        ls__conf_int(conf, "archive.recovery.timeout.ms") / 1000.0;
 
     ls_conf_t *cc = ls_conf_dup(conf);
     ls_error_t *err = cc ? NULL : ls_error_new(LS_ERR_NOMEM, "out of memory");
@@ -338,6 +441,8 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
     double now = ls__mono();
     if (now - a->last_tick >= 0.5) {
         a->last_tick = now;
+        if (a->npend)
+            pend_retry(a);
         ls_error_t *e = ls_writer_tick(a->w);
         if (e && (e = sink_error(a, e)))
             return e;
@@ -356,6 +461,8 @@ ls_error_t *ls_archiver_close(ls_archiver_t *a)
         return NULL;
     ls_error_t *err = ls_writer_close_all(a->w);
     ls_writer_take_rewinds(a->w, NULL, NULL);
+    if (a->npend)
+        pend_retry(a); /* last chance before leaving the group */
     a->closed = 1;
     ls_error_t *cerr = ls_consumer_close(a->c);
     if (!err)

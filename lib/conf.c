@@ -65,6 +65,10 @@ static const prop_t props[] = {
      "First wait before retrying a failing destination (doubles each time)"},
     {"archive.retry.backoff.max.ms", P_INT, "10000", 1, 3600000, NULL, 0,
      "Longest wait between retries of a failing destination"},
+    {"archive.recovery.timeout.ms", P_INT, "60000", 0, INT32_MAX, NULL, 0,
+     "When partitions are assigned, how long to retry reading the "
+     "destination's state while it fails retriably (namenode down) before "
+     "giving up with exit 1; 0: one attempt"},
     {"archive.buffer.bytes", P_INT, "65536", 4096, 67108864, NULL, 0,
      "Write buffer per open file, in bytes"},
     {"s3sink.topics", P_STR, "", 0, 0, NULL, 0,

@@ -271,7 +271,8 @@ start_proxy whproxy "$NAMENODE" 'op=MKDIRS:garble:1' 'op=RENAME:garble:1' \
 bg arch_trunc timeout 60 "$A" -b "$BROKERS" -t orders -G at \
     --dest "webhdfs://$PROXY/trunc" --roll-count 150 -e -q
 bg arch_unreach timeout 30 "$A" -b "$BROKERS" -t orders -G au \
-    --dest "webhdfs://127.0.0.1:1/x" -e -q -X hdfs.retries=0
+    --dest "webhdfs://127.0.0.1:1/x" -e -q -X hdfs.retries=0 \
+    -X archive.recovery.timeout.ms=2000
 webhdfs_admin POST /admin/faults '{"deny_write_prefixes": ["/denied"]}' >/dev/null ||
     fail "admin faults"
 bg arch_denied timeout 60 "$A" -b "$BROKERS" -t orders -G ad \

@@ -212,7 +212,8 @@ bgrun hdfs_redirect timeout 60 "$BIN/ls-archive" -b "$BROKERS" -t ev_topic -G hr
     -X hdfs.retries=1
 bgrun hdfs_unreach timeout --foreground --preserve-status 5 "$BIN/ls-archive" \
     -b "$BROKERS" -t ev_topic -G hun --dest webhdfs://127.0.0.1:1/a -e \
-    -X "hdfs.delegation.token=$HDFS_TOKEN" -X hdfs.retries=1
+    -X "hdfs.delegation.token=$HDFS_TOKEN" -X hdfs.retries=1 \
+    -X archive.recovery.timeout.ms=0
 
 # ---- the quick ones meanwhile ----------------------------------------------------
 printf '[default]\naws_access_key_id = AKIDSECRETS\naws_secret_access_key %s\n' \
