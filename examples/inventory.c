@@ -70,7 +70,8 @@ static void print_stock(const inventory_t *inv)
 {
     static table_t t;
     inventory_foreach(inv, add_product, &t);
-    qsort(t.v, t.n, sizeof(t.v[0]), cmp_product);
+    if (t.n > 1)
+        qsort(t.v, t.n, sizeof(t.v[0]), cmp_product);
     for (size_t i = 0; i < t.n; i++)
         fprintf(stderr, "  %-8s %-20s %6" PRId64 " -> %6" PRId64 "  (%"
                 PRIu64 " served, %" PRIu64 " rejected)\n", t.v[i].product_id,

@@ -131,7 +131,8 @@ int main(int argc, char **argv)
     ls_consumer_destroy(consumer);
     /* Each order id exactly once: sort the keys and look for neighbours. */
     long nkeys = got < n ? got : n;
-    qsort(keys, (size_t)nkeys, sizeof(char *), cmp_str);
+    if (nkeys > 1)
+        qsort(keys, (size_t)nkeys, sizeof(char *), cmp_str);
     for (long i = 1; i < nkeys; i++)
         dups += !strcmp(keys[i - 1], keys[i]);
     for (long i = 0; i < nkeys; i++)

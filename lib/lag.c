@@ -318,7 +318,9 @@ static ls_error_t *candidates(ls_lag_t *l, const char *const *topics,
         rd_kafka_topic_partition_list_destroy(parts);
         return err;
     }
-    qsort(parts->elems, (size_t)parts->cnt, sizeof(*parts->elems), cmp_part);
+    if (parts->cnt > 1) /* qsort's array must not be NULL */
+        qsort(parts->elems, (size_t)parts->cnt, sizeof(*parts->elems),
+              cmp_part);
     *out = parts;
     return NULL;
 }
@@ -371,8 +373,9 @@ static ls_error_t *fetch_committed(ls_lag_t *l, const char *group,
         } else {
             rd_kafka_topic_partition_list_t *sorted =
                 rd_kafka_topic_partition_list_copy(res);
-            qsort(sorted->elems, (size_t)sorted->cnt, sizeof(*sorted->elems),
-                  cmp_part);
+            if (sorted->cnt > 1)
+                qsort(sorted->elems, (size_t)sorted->cnt,
+                      sizeof(*sorted->elems), cmp_part);
             /* Both lists are sorted the same way: walk them together. */
             int j = 0;
             for (int i = 0; i < sorted->cnt && !err; i++) {
@@ -419,7 +422,8 @@ static ls_error_t *fetch_offsets(ls_lag_t *l,
         if (re)
             err = kafka_error(l, re, what);
         /* Back in the order of all, whatever librdkafka did to q. */
-        qsort(q->elems, (size_t)q->cnt, sizeof(*q->elems), cmp_part);
+        if (q->cnt > 1)
+            qsort(q->elems, (size_t)q->cnt, sizeof(*q->elems), cmp_part);
     }
     for (int i = 0, j = 0; i < all->cnt && !err; i++) {
         if (!need[i])

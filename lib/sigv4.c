@@ -620,7 +620,8 @@ static char *canonical_query(const kvlist_t *q, const ckv_t *extra,
         if (!enc[i].name || !enc[i].value)
             goto done;
     }
-    qsort(enc, n, sizeof(*enc), kv_cmp);
+    if (n > 1) /* qsort's array must not be NULL */
+        qsort(enc, n, sizeof(*enc), kv_cmp);
     for (i = 0; i < n; i++) {
         if (i)
             sb_chr(&b, '&');
@@ -660,7 +661,8 @@ static int hdr_cmp(const void *a, const void *b)
  * append "name:value\n" lines to ch and "a;b;c" to sh. */
 static void canonical_headers(hdr_t *h, size_t n, sb_t *ch, sb_t *sh)
 {
-    qsort(h, n, sizeof(*h), hdr_cmp);
+    if (n > 1)
+        qsort(h, n, sizeof(*h), hdr_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i && !strcmp(h[i].name, h[i - 1].name)) {
             /* Same name as the line just written: join the values. */

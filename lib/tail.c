@@ -1026,7 +1026,8 @@ static ls_error_t *kafka_start(ls_tail_t *t, const ls_conf_t *conf)
         free(done);
         rd_kafka_topic_partition_list_destroy(l);
         if (!err) {
-            qsort(t->recon, t->nrecon, sizeof(*t->recon), recon_cmp);
+            if (t->nrecon > 1) /* qsort's array must not be NULL */
+                qsort(t->recon, t->nrecon, sizeof(*t->recon), recon_cmp);
             t->recon_seen = t->nrecon > 0;
             t->reconciled = 1; /* logged at the first poll */
             t->recon_scanned = scanned;

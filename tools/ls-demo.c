@@ -993,7 +993,8 @@ static int verify(demo_t *d, int64_t lost)
     contents_t c = {0};
     read_files(d, &w, &c);
     size_t distinct = c.nids;
-    qsort(c.ids, c.nids, sizeof(char *), cmp_str);
+    if (c.nids > 1)
+        qsort(c.ids, c.nids, sizeof(char *), cmp_str);
     for (size_t i = 1; i < c.nids; i++)
         distinct -= !strcmp(c.ids[i - 1], c.ids[i]);
     char contents[256] = "contents not read: not a local directory";
