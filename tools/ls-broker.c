@@ -1,7 +1,8 @@
 /* ls-broker: run an embedded Kafka-protocol broker (librdkafka's mock
  * cluster) on 127.0.0.1 for demos and tests.  Prints the bootstrap string
  * as the first line of stdout, serves until SIGINT/SIGTERM, and warns on
- * stderr whenever the broker discards records. */
+ * stderr whenever the broker discards records.  SIGUSR1 takes every broker
+ * down, SIGUSR2 brings them back (fault injection for tests). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static void usage(void)
         "Run an embedded Kafka-protocol broker on 127.0.0.1 (random ports)\n"
         "for demos and tests.  The first line of stdout is the bootstrap\n"
         "string to give clients (-b); the broker serves until SIGINT or\n"
-        "SIGTERM.\n"
+        "SIGTERM.  SIGUSR1 takes every broker down (connections closed and\n"
+        "refused, data kept), SIGUSR2 brings them back up.\n"
         "\n"
         "Options:\n"
         "  --brokers N      number of brokers, 1..64 (default 1)\n"
@@ -42,11 +44,40 @@ static void usage(void)
         "    warning on stderr counts the records lost;\n"
         "  - topics created on first use (auto-created) get 4 partitions;\n"
         "  - the first consumer-group join takes about 3 s;\n"
+        "  - a batch in flight at SIGUSR1 may be appended twice, even from\n"
+        "    an idempotent producer;\n"
         "  - replication factor is 1; no TLS, SASL or ACLs.\n"
         "\n"
         "Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime failure,\n"
         "2 on a usage error.\n",
         tool_name, DEFAULT_PARTITIONS, DEFAULT_WATCH_MS);
+}
+
+/* SIGUSR1 / SIGUSR2: the state asked for last (1 down, 2 up, 0 none);
+ * applied by the main loop. */
+static volatile sig_atomic_t want_state = 0;
+
+static void on_usr(int sig)
+{
+    want_state = sig == SIGUSR1 ? 1 : 2;
+}
+
+/* Apply a pending SIGUSR1/SIGUSR2 to every broker. */
+static void apply_state(ls_broker_t *b, int quiet)
+{
+    int down = want_state == 1;
+    ls_error_t *err;
+
+    want_state = 0;
+    err = down ? ls_broker_set_down(b, -1) : ls_broker_set_up(b, -1);
+    if (err) {
+        tool_warn("%s: %s", down ? "SIGUSR1 (down)" : "SIGUSR2 (up)",
+                  ls_error_message(err));
+        ls_error_destroy(err);
+    } else if (!quiet) {
+        tool_warn("%s", down ? "all brokers down (SIGUSR1)"
+                             : "all brokers up (SIGUSR2)");
+    }
 }
 
 /* Watcher thread: one line per partition whose oldest records went. */
@@ -74,18 +105,13 @@ int main(int argc, char **argv)
     int arg_partitions = DEFAULT_PARTITIONS;
     int arg_watch_ms = DEFAULT_WATCH_MS;
     int arg_quiet = 0;
-    const char **arg_topics;
+    const char *arg_topics[256]; /* no heap: a usage exit leaks nothing */
     int topic_cnt = 0;
     ls_broker_t *b = NULL;
     ls_error_t *err;
     int c, i;
 
     tool_init(argv[0]);
-    arg_topics = calloc((size_t)argc, sizeof(*arg_topics));
-    if (!arg_topics) {
-        tool_warn("out of memory");
-        return EXIT_RUNTIME;
-    }
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -98,6 +124,9 @@ int main(int argc, char **argv)
                 (int)tool_parse_int("--partitions", optarg, 1, 10000);
             break;
         case 'T':
+            if (topic_cnt == (int)(sizeof(arg_topics) / sizeof(arg_topics[0])))
+                tool_usage_error("too many --topic options (at most %zu)",
+                                 sizeof(arg_topics) / sizeof(arg_topics[0]));
             arg_topics[topic_cnt++] = optarg;
             break;
         case 'W':
@@ -112,7 +141,6 @@ int main(int argc, char **argv)
             break;
         case 'h':
             usage();
-            free(arg_topics);
             return 0;
         case ':':
             tool_usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -126,6 +154,14 @@ int main(int argc, char **argv)
         tool_usage_error("unexpected argument '%s'", argv[optind]);
 
     tool_install_signals();
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_usr;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGUSR2, &sa, NULL);
+    }
 
     if ((err = ls_broker_new(&b, arg_brokers)))
         tool_fail(err, EXIT_RUNTIME, "starting the broker");
@@ -161,6 +197,8 @@ int main(int argc, char **argv)
     while (!tool_stop) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
+        if (want_state)
+            apply_state(b, arg_quiet);
     }
 
     {
@@ -172,6 +210,5 @@ int main(int argc, char **argv)
         else if (!arg_quiet)
             tool_warn("stopped");
     }
-    free(arg_topics);
     return 0;
 }
