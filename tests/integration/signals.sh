@@ -9,29 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 : "${LS_SRC:?}"
 T0=$(date +%s)
-# Every tool started in the background is listed in $TMP/launched and
-# killed when the script ends, however it ends (lib.sh's cleanup only
-# knows $PIDS, which checks running in subshells cannot extend).
-kill_launched() {
-    [ -f "$TMP/launched" ] || return 0
-    # only pids still running one of ours (a pid may have been reused);
-    # twice TERM (the tools' forced exit; timeout(1) passes it on), then KILL
-    live=""
-    while read -r p; do
-        grep -qF "$BIN/" "/proc/$p/cmdline" 2>/dev/null && live="$live $p"
-    done <"$TMP/launched"
-    [ -n "$live" ] || return 0
-    for s in TERM TERM; do
-        for p in $live; do kill -"$s" "$p" 2>/dev/null || true; done
-        sleep 0.2
-    done
-    for p in $live; do
-        grep -qF "$BIN/" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-    done
-    return 0
-}
-setrc() { return "$1"; }
-trap 'rc=$?; set +e; kill_launched; setrc $rc; cleanup' EXIT
+track_launched
 
 FAILED=""
 # SIG_ONLY="label ..." runs only those checks.
