@@ -75,12 +75,20 @@ void ls_partition_list_set_offset(ls_partition_list_t *l, size_t i,
 
 /* ---- assignment tracking ---- */
 
-static void parts_add(ls_consumer_t *c, const char *topic, int32_t partition)
+static part_t *parts_lookup(ls_consumer_t *c, const char *topic,
+                            int32_t partition)
 {
     for (size_t i = 0; i < c->nparts; i++)
         if (c->parts[i].partition == partition &&
             !strcmp(c->parts[i].topic, topic))
-            return;
+            return &c->parts[i];
+    return NULL;
+}
+
+static void parts_add(ls_consumer_t *c, const char *topic, int32_t partition)
+{
+    if (parts_lookup(c, topic, partition))
+        return;
     if (c->nparts == c->capparts) {
         size_t cap = c->capparts ? c->capparts * 2 : 64;
         part_t *n = realloc(c->parts, cap * sizeof(*n));
@@ -102,16 +110,14 @@ static void parts_add(ls_consumer_t *c, const char *topic, int32_t partition)
 
 static void parts_remove(ls_consumer_t *c, const char *topic, int32_t partition)
 {
-    for (size_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].partition == partition &&
-            !strcmp(c->parts[i].topic, topic)) {
-            if (c->parts[i].eof)
-                c->neof--;
-            free(c->parts[i].topic);
-            c->parts[i] = c->parts[--c->nparts];
-            c->last = 0;
-            return;
-        }
+    part_t *p = parts_lookup(c, topic, partition);
+    if (!p)
+        return;
+    if (p->eof)
+        c->neof--;
+    free(p->topic);
+    *p = c->parts[--c->nparts];
+    c->last = 0;
 }
 
 static void parts_clear(ls_consumer_t *c)
@@ -194,16 +200,6 @@ static void metrics_refresh(ls_consumer_t *c)
     rd_kafka_topic_partition_list_destroy(l);
     ls_component_set_partitions(c->mc, st, c->nparts);
     free(st);
-}
-
-static part_t *parts_lookup(ls_consumer_t *c, const char *topic,
-                            int32_t partition)
-{
-    for (size_t i = 0; i < c->nparts; i++)
-        if (c->parts[i].partition == partition &&
-            !strcmp(c->parts[i].topic, topic))
-            return &c->parts[i];
-    return NULL;
 }
 
 /* ---- start positions and rebalancing ---- */

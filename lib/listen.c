@@ -10,20 +10,31 @@
 
 #include "listen_int.h"
 
-ls_error_t *ls__listen_tcp(const char *addr, int port, const char *what,
-                           int *fd, int *ipv6, int *bound_port)
+ls_error_t *ls__listen_resolve(const char *addr, int port, const char *what,
+                               struct addrinfo **out)
 {
-    struct addrinfo hints, *ai = NULL;
+    struct addrinfo hints;
     char ps[16];
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     snprintf(ps, sizeof(ps), "%d", port);
-    int rc = getaddrinfo(addr, ps, &hints, &ai);
+    *out = NULL;
+    int rc = getaddrinfo(addr, ps, &hints, out);
     if (rc)
         return ls_error_new(LS_ERR_INVALID_ARG, "invalid value \"%s\" for "
                             "%s: %s", addr, what, gai_strerror(rc));
+    return NULL;
+}
+
+ls_error_t *ls__listen_tcp(const char *addr, int port, const char *what,
+                           int *fd, int *ipv6, int *bound_port)
+{
+    struct addrinfo *ai = NULL;
+    ls_error_t *err = ls__listen_resolve(addr, port, what, &ai);
+    if (err)
+        return err;
     int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         int e = errno;

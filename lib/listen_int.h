@@ -5,7 +5,14 @@
 #ifndef LS_LISTEN_INT_H
 #define LS_LISTEN_INT_H
 
+#include <netdb.h>
+
 #include "libstream/error.h"
+
+/* Resolve addr:port for listening into *out (freeaddrinfo() it), or
+ * LS_ERR_INVALID_ARG "invalid value "ADDR" for WHAT: reason". */
+ls_error_t *ls__listen_resolve(const char *addr, int port, const char *what,
+                               struct addrinfo **out);
 
 /* Listen on addr:port (port 0: a free one), non-blocking, close-on-exec.
  * what names the setting in errors (e.g. "httpsrc.bind").  Fills *fd,

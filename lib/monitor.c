@@ -1,6 +1,5 @@
 /* libstream: the monitor's HTTP server (see monitor.h). */
 #include <microhttpd.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,15 +53,11 @@ ls_error_t *ls_monitor_new(ls_monitor_t **out, const char *name,
     const char *bind = conf ? ls_conf_get(conf, "monitor.bind") : NULL;
     if (bind && *bind) {
         /* A configuration error now, before any pipeline starts. */
-        struct addrinfo hints, *ai = NULL;
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_PASSIVE;
-        int rc = getaddrinfo(bind, NULL, &hints, &ai);
-        if (rc)
-            return ls_error_new(LS_ERR_INVALID_ARG, "invalid value \"%s\" "
-                                "for monitor.bind (--http-bind): %s", bind,
-                                gai_strerror(rc));
+        struct addrinfo *ai = NULL;
+        ls_error_t *err = ls__listen_resolve(
+            bind, port, "monitor.bind (--http-bind)", &ai);
+        if (err)
+            return err;
         freeaddrinfo(ai);
     }
     ls_monitor_t *mon = calloc(1, sizeof(*mon));
