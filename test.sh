@@ -30,6 +30,22 @@ print("%d passed, %d failed%s" % (passed, failed,
       ", %d skipped" % skipped if skipped else ""))
 PY
 )
+# CI shows only the tail of the output, and the sanitizer and fuzz stages
+# print a lot after this suite: keep the failed tests' names and the end of
+# their logs for the very end.
+failures=$(python3 - build/meson-logs/testlog.json <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP'):
+        continue
+    print("---- FAILED: %s (%s, %.1f s); last lines of its output:"
+          % (r.get('name'), r.get('result'), r.get('duration') or 0))
+    out = (r.get('stdout') or '') + (r.get('stderr') or '')
+    for l in out.splitlines()[-25:]:
+        print("  | " + l[:300])
+PY
+)
 stages=""
 if [ "${LS_QUICK:-0}" != 1 ]; then
     scripts/sanitize.sh "$@"
@@ -45,5 +61,6 @@ if [ "${LS_QUICK:-0}" != 1 ]; then
 fi
 set -e
 printf '%s' "$stages"
+[ -z "$failures" ] || printf '%s\n' "$failures"
 echo "$summary"
 exit $rc
