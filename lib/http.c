@@ -437,7 +437,12 @@ void ls__http_url_host(const char *url, char *buf, size_t size)
     const char *p = strstr(url, "://");
     p = p ? p + 3 : url;
     size_t n = strcspn(p, "/?#");
-    const char *at = memchr(p, '@', n); /* never show user info */
+    /* Never show user info; a password may itself hold '@', so the host
+     * starts after the last one. */
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '@')
+            at = p + i;
     if (at) {
         n -= (size_t)(at + 1 - p);
         p = at + 1;
@@ -453,13 +458,16 @@ static void copy_str(char *dst, size_t size, const char *src)
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* The part of a Java class name after the last '.' and '$'. */
+/* The part of a Java class name after the last '.' and '$'; the whole
+ * name when that part would be empty ("a.b."). */
 static const char *short_name(const char *s)
 {
+    const char *full = s;
     const char *d = strrchr(s, '.');
     s = d ? d + 1 : s;
     d = strrchr(s, '$');
-    return d ? d + 1 : s;
+    s = d ? d + 1 : s;
+    return *s ? s : full;
 }
 
 int ls__http_remote_exception(const char *body, size_t len, char *exc,

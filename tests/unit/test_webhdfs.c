@@ -479,6 +479,13 @@ static void test_remote_exception_parse(void **state)
                      1);
     assert_string_equal(exc, "InvalidToken");
 
+    /* A class name ending in '.' keeps its whole name, not "". */
+    body = "{\"RemoteException\":{\"exception\":\"a.b.\"}}";
+    assert_int_equal(ls__http_remote_exception(body, strlen(body), exc,
+                                               sizeof(exc), msg, sizeof(msg)),
+                     1);
+    assert_string_equal(exc, "a.b.");
+
     /* Long messages are truncated to the buffer. */
     char small[8];
     body = "{\"RemoteException\":{\"exception\":\"AccessControlException\","
@@ -820,6 +827,9 @@ static void test_url_host(void **state)
     assert_string_equal(b, "dn1");
     ls__http_url_host("http://[::1]:9864?x", b, sizeof(b));
     assert_string_equal(b, "[::1]:9864");
+    /* A password holding '@' is still hidden whole. */
+    ls__http_url_host("https://user:p@ss@w0rd@dn1:9871/x@y", b, sizeof(b));
+    assert_string_equal(b, "dn1:9871");
 }
 
 /* ---- the backend opener and a closed port -------------------------- */
