@@ -10,11 +10,30 @@
 #   ./test.sh --suite unit    extra arguments go to `meson test`
 set -eu
 cd "$(dirname "$0")"
+# CI shows only the tail of the output, and the sanitizer and fuzz stages
+# print a lot after the main suite: keep the failed tests' names and the
+# end of their logs (from the meson log in build dir $1) for the very end.
+failed_tests() {
+    python3 - "$1/meson-logs/testlog.json" "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP'):
+        continue
+    print("---- FAILED in %s: %s (%s, %.1f s); last lines of its output:"
+          % (sys.argv[2], r.get('name'), r.get('result'),
+             r.get('duration') or 0))
+    out = (r.get('stdout') or '') + (r.get('stderr') or '')
+    for l in out.splitlines()[-25:]:
+        print("  | " + l[:300])
+PY
+}
 scripts/install-deps.sh
 LS_WERROR=1 scripts/build.sh
 set +e
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
+failures=$(failed_tests build)
 summary=$(python3 - build/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
@@ -30,26 +49,12 @@ print("%d passed, %d failed%s" % (passed, failed,
       ", %d skipped" % skipped if skipped else ""))
 PY
 )
-# CI shows only the tail of the output, and the sanitizer and fuzz stages
-# print a lot after this suite: keep the failed tests' names and the end of
-# their logs for the very end.
-failures=$(python3 - build/meson-logs/testlog.json <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP'):
-        continue
-    print("---- FAILED: %s (%s, %.1f s); last lines of its output:"
-          % (r.get('name'), r.get('result'), r.get('duration') or 0))
-    out = (r.get('stdout') or '') + (r.get('stderr') or '')
-    for l in out.splitlines()[-25:]:
-        print("  | " + l[:300])
-PY
-)
 stages=""
 if [ "${LS_QUICK:-0}" != 1 ]; then
     scripts/sanitize.sh "$@"
     s=$?
+    [ $s -eq 0 ] || failures="$failures
+$(failed_tests build-asan)"
     stages="${stages}sanitizers (ASan+LSan+UBSan, whole suite): $([ $s -eq 0 ] && echo clean || echo FAILED)
 "
     [ $s -eq 0 ] || rc=1
