@@ -29,6 +29,7 @@ typedef struct {
     char *topic;
     int32_t partition;
     int active;
+    int rewound; /* a failed store sent it back: records not stored yet */
     int64_t first, last;
     double opened;
     size_t count, bytes; /* good records, their bytes */
@@ -249,6 +250,7 @@ static void on_rewind(ls_s3sink_t *s, sbatch_t *b)
     }
     ls__skip_add(&s->skip, b->topic, b->partition);
     batch_reset(s, b);
+    b->rewound = 1;
 }
 
 /* Store the batch as one object, then commit past it.  A retriable
@@ -297,6 +299,7 @@ static ls_error_t *flush(ls_s3sink_t *s, sbatch_t *b)
     ls__pacer_ok(&s->pacer);
     ls__sink_metrics_ok(&s->sm);
     batch_reset(s, b);
+    b->rewound = 0; /* the re-read records are in this object */
     return NULL;
 fail:
     err = ls_error_prefix(err, "batch %s [%d] offsets %" PRId64 "..%" PRId64
@@ -456,8 +459,10 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
         for (size_t i = 0; i < n; i++)
             for (size_t k = 0; k < s->nb; k++)
                 if (s->b[k].partition == ls_partition_list_partition(parts, i) &&
-                    !strcmp(s->b[k].topic, ls_partition_list_topic(parts, i)))
+                    !strcmp(s->b[k].topic, ls_partition_list_topic(parts, i))) {
                     batch_reset(s, &s->b[k]);
+                    s->b[k].rewound = 0;
+                }
     }
     logf_(s, LS_LOG_INFO, "%s %zu partition(s)",
           kind == LS_REBALANCE_ASSIGN   ? "assigned"
@@ -521,6 +526,10 @@ static ls_error_t *open_dlq(ls_s3sink_t *s, const ls_conf_t *conf)
             ls_conf_destroy(pc);
         return err;
     }
+    if (!*dlq)
+        return ls_error_new(LS_ERR_INVALID_ARG, "s3sink.dlq is empty: "
+                            "expected a file path or kafka:TOPIC (dead "
+                            "letters must go somewhere)");
     if (!(s->dlq_file = fopen(dlq, "a")))
         return ls_error_new(errno == EACCES ? LS_ERR_ACCESS : LS_ERR_IO,
                             "s3sink.dlq: cannot open dead-letter file %s: %s",
@@ -678,9 +687,6 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
     ls_error_t *err = NULL;
     if (!s || s->closed)
         return NULL;
-    /* A retry still to come means batches were dropped and their
-     * records not read again yet: they are not stored. */
-    int pending = s->pacer.retry_at != 0;
     s->pacer.retry_at = 0; /* a pending retry: try once more now */
     for (size_t i = 0; i < s->nb && !err; i++) {
         err = flush(s, &s->b[i]);
@@ -689,6 +695,12 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
                                "closing: S3 is failing; unstored batches will "
                                "be re-read by the next run");
     }
+    /* A batch sent back by a failed store and not stored since: its
+     * records were dropped, and the retry may have fired without reading
+     * them again yet (the window between resume and the next fetch). */
+    int pending = 0;
+    for (size_t i = 0; i < s->nb; i++)
+        pending |= s->b[i].rewound;
     if (!err && pending)
         err = ls_error_new(LS_ERR_TRANSPORT,
                            "closing: S3 is failing; unstored batches will "

@@ -683,6 +683,9 @@ r_s3_values() {
     expect_stderr 'invalid s3.bucket "bad bucket!"'
     expect_exit 2 "$S" -t t --bucket bk -X s3.part.size=1
     expect_stderr 's3.part.size'
+    expect_exit 2 env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b \
+        "$S" -t t --bucket bk --dlq ''
+    expect_stderr 's3sink.dlq is empty: expected a file path or kafka:TOPIC'
 }
 r_s3_key_template() {
     expect_exit 2 "$S" -t t --bucket bk --key 'x/%{partition}'
@@ -776,6 +779,7 @@ r_s3_unreachable() {
     expect_rc 1
     expect_stderr "Couldn't connect to server"
     expect_stderr 'S3 failing, paused, retrying'
+    expect_stderr 'closing: S3 is failing; unstored batches will be re-read'
     expect_exit 0 "$L" -b "$BROKERS" -G su -t orders
     grep -q 'lag=400$' "$TMP/last.out" || fail "committed: $(cat "$TMP/last.out")"
 }
