@@ -19,13 +19,17 @@
 #define BATCH 1000
 #define MAX_TOPICS 256
 
-/* An offset that is durable in the destination but not committed yet
- * (the commit failed, or it was recovered from the destination). */
+/* One offset per partition. */
 typedef struct {
     char *topic;
     int32_t partition;
     int64_t offset;
-} pcommit_t;
+} poff_t;
+
+typedef struct {
+    poff_t *v;
+    size_t n, cap;
+} plist_t;
 
 struct ls_archiver_s {
     ls_backend_t *backend;
@@ -46,8 +50,12 @@ struct ls_archiver_s {
     int insecure; /* TLS verification turned off: warned at first poll */
     ls__sink_metrics_t sm;
     uint64_t io_at_fail; /* destination requests done at the last failure */
-    pcommit_t *pend;     /* commits to retry at the next tick */
-    size_t npend, cappend;
+    /* Offsets durable in the destination but not committed yet (the
+     * commit failed, or recovery found them): retried at the next tick. */
+    plist_t pend;
+    /* Where partitions were sent back to by a failed write and not read
+     * again yet: those records are not archived. */
+    plist_t rew;
 };
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
@@ -64,51 +72,67 @@ static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
     a->log(a->log_opaque, level, buf);
 }
 
-/* ---- commits to retry ---- */
+/* ---- per-partition offsets: commits to retry, rewinds ---- */
 
-static pcommit_t *pend_find(ls_archiver_t *a, const char *topic,
-                            int32_t partition)
+static poff_t *plist_find(plist_t *l, const char *topic, int32_t partition)
 {
-    for (size_t i = 0; i < a->npend; i++)
-        if (a->pend[i].partition == partition &&
-            !strcmp(a->pend[i].topic, topic))
-            return &a->pend[i];
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].partition == partition && !strcmp(l->v[i].topic, topic))
+            return &l->v[i];
     return NULL;
 }
 
-static void pend_drop(ls_archiver_t *a, const char *topic, int32_t partition)
+static void plist_remove(plist_t *l, poff_t *p)
 {
-    pcommit_t *p = pend_find(a, topic, partition);
-    if (p) {
-        free(p->topic);
-        *p = a->pend[--a->npend];
-    }
+    free(p->topic);
+    *p = l->v[--l->n];
 }
 
-/* Remember offset as the partition's commit to make (the highest wins).
- * Under OOM the commit is not retried: the next file's commit, or the
- * next owner's recovery, still covers it. */
-static void pend_set(ls_archiver_t *a, const char *topic, int32_t partition,
-                     int64_t offset)
+static void plist_drop(plist_t *l, const char *topic, int32_t partition)
 {
-    pcommit_t *p = pend_find(a, topic, partition);
+    poff_t *p = plist_find(l, topic, partition);
+    if (p)
+        plist_remove(l, p);
+}
+
+/* Remember offset for the partition; when it has one, keep the higher
+ * (highest) or the lower.  Under OOM nothing is remembered: see callers. */
+static void plist_set(plist_t *l, const char *topic, int32_t partition,
+                      int64_t offset, int highest)
+{
+    poff_t *p = plist_find(l, topic, partition);
     if (p) {
-        if (offset > p->offset)
+        if (highest ? offset > p->offset : offset < p->offset)
             p->offset = offset;
         return;
     }
-    if (a->npend == a->cappend) {
-        size_t cap = a->cappend ? a->cappend * 2 : 16;
-        pcommit_t *n = realloc(a->pend, cap * sizeof(*n));
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        poff_t *n = realloc(l->v, cap * sizeof(*n));
         if (!n)
             return;
-        a->pend = n;
-        a->cappend = cap;
+        l->v = n;
+        l->cap = cap;
     }
     char *t = strdup(topic);
     if (!t)
         return;
-    a->pend[a->npend++] = (pcommit_t){t, partition, offset};
+    l->v[l->n++] = (poff_t){t, partition, offset};
+}
+
+static void plist_free(plist_t *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].topic);
+    free(l->v);
+}
+
+/* Under OOM a commit is not retried: the next file's commit, or the next
+ * owner's recovery, still covers it. */
+static void pend_set(ls_archiver_t *a, const char *topic, int32_t partition,
+                     int64_t offset)
+{
+    plist_set(&a->pend, topic, partition, offset, 1);
 }
 
 /* Retry the commits that failed (brokers down, member evicted) or that
@@ -116,8 +140,8 @@ static void pend_set(ls_archiver_t *a, const char *topic, int32_t partition,
  * behind the archive until the partition's next file closes. */
 static void pend_retry(ls_archiver_t *a)
 {
-    for (size_t i = 0; i < a->npend;) {
-        pcommit_t *p = &a->pend[i];
+    for (size_t i = 0; i < a->pend.n;) {
+        poff_t *p = &a->pend.v[i];
         ls_error_t *err =
             ls_consumer_commit(a->c, p->topic, p->partition, p->offset);
         if (err) {
@@ -126,8 +150,7 @@ static void pend_retry(ls_archiver_t *a)
             continue;
         }
         a->commits++;
-        free(p->topic);
-        *p = a->pend[--a->npend];
+        plist_remove(&a->pend, p);
     }
 }
 
@@ -152,7 +175,7 @@ static void on_closed(void *opaque, const char *topic, int32_t partition,
         pend_set(a, topic, partition, last + 1);
     } else {
         a->commits++;
-        pend_drop(a, topic, partition);
+        plist_drop(&a->pend, topic, partition);
     }
 }
 
@@ -230,7 +253,9 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
     for (size_t i = 0; i < n; i++) {
         const char *topic = ls_partition_list_topic(parts, i);
         int32_t p = ls_partition_list_partition(parts, i);
-        pend_drop(a, topic, p); /* the next owner recovers it */
+        /* The next owner recovers it. */
+        plist_drop(&a->pend, topic, p);
+        plist_drop(&a->rew, topic, p);
         if (kind == LS_REBALANCE_LOST) {
             ls_writer_discard_partition(a->w, topic, p);
             continue;
@@ -256,9 +281,8 @@ void ls_archiver_destroy(ls_archiver_t *a)
     ls_writer_destroy(a->w);
     ls_backend_destroy(a->backend);
     ls__sink_metrics_free(&a->sm);
-    for (size_t i = 0; i < a->npend; i++)
-        free(a->pend[i].topic);
-    free(a->pend);
+    plist_free(&a->pend);
+    plist_free(&a->rew);
     free(a->topics_buf);
     free(a);
 }
@@ -358,6 +382,9 @@ static void on_rewind(void *opaque, const char *topic, int32_t partition,
         ls_error_destroy(err);
     }
     ls__skip_add(&a->skip, topic, partition);
+    /* Under OOM not remembered: close may then miss that these records
+     * are not archived (they are not committed either). */
+    plist_set(&a->rew, topic, partition, offset, 0);
 }
 
 /* A retriable destination failure: re-read what was discarded, pause
@@ -382,6 +409,16 @@ static ls_error_t *sink_error(ls_archiver_t *a, ls_error_t *err)
     back_off(a, err);
     ls_error_destroy(err);
     return NULL;
+}
+
+/* ev was written: if its partition was sent back to an offset at or
+ * before it, that partition has been read again. */
+static void rew_reread(ls_archiver_t *a, const ls_event_t *ev)
+{
+    poff_t *p = plist_find(&a->rew, ls_event_topic(ev),
+                           ls_event_partition(ev));
+    if (p && ls_event_offset(ev) >= p->offset)
+        plist_remove(&a->rew, p);
 }
 
 ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
@@ -415,6 +452,8 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
             } else {
                 written++;
                 ls__pacer_ok(&a->pacer); /* healthy again */
+                if (a->rew.n)
+                    rew_reread(a, a->evs[i]);
             }
         }
         ls_event_destroy(a->evs[i]);
@@ -441,7 +480,7 @@ ls_error_t *ls_archiver_poll(ls_archiver_t *a, int timeout_ms,
     double now = ls__mono();
     if (now - a->last_tick >= 0.5) {
         a->last_tick = now;
-        if (a->npend)
+        if (a->pend.n)
             pend_retry(a);
         ls_error_t *e = ls_writer_tick(a->w);
         if (e && (e = sink_error(a, e)))
@@ -461,7 +500,17 @@ ls_error_t *ls_archiver_close(ls_archiver_t *a)
         return NULL;
     ls_error_t *err = ls_writer_close_all(a->w);
     ls_writer_take_rewinds(a->w, NULL, NULL);
-    if (a->npend)
+    if (!err && a->rew.n)
+        /* A failed write sent these back, and they were not read again
+         * (a retry still to come, or the fetch after it not done). */
+        err = ls_error_set_retriable(
+            ls_error_new(LS_ERR_TRANSPORT, "closing: the destination is "
+                         "failing; %zu partition(s) not archived from %s "
+                         "[%d] offset %" PRId64 " on will be re-read by the "
+                         "next run", a->rew.n, a->rew.v[0].topic,
+                         (int)a->rew.v[0].partition, a->rew.v[0].offset),
+            1);
+    if (a->pend.n)
         pend_retry(a); /* last chance before leaving the group */
     a->closed = 1;
     ls_error_t *cerr = ls_consumer_close(a->c);

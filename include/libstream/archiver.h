@@ -59,8 +59,10 @@ LS_EXPORT int ls_archiver_at_end(const ls_archiver_t *a);
 /**
  * Close every open file (renamed and committed), then leave the group.
  * A file that cannot be closed is discarded (its records are re-read by
- * the next run, from the destination's state).  After close only
- * ls_archiver_destroy() is valid.
+ * the next run, from the destination's state).  Fails (retriable
+ * LS_ERR_TRANSPORT) also when a failed write sent records back and they
+ * were not archived since: nothing is lost, but not all was archived.
+ * After close only ls_archiver_destroy() is valid.
  */
 LS_EXPORT ls_error_t *ls_archiver_close(ls_archiver_t *a);
 

@@ -68,6 +68,9 @@ LS_EXPORT ls_error_t *ls_s3sink_poll(ls_s3sink_t *s, int timeout_ms,
 LS_EXPORT int ls_s3sink_at_end(const ls_s3sink_t *s);
 
 /** Flush every batch (stored and committed), then leave the group.
+ *  Fails (LS_ERR_TRANSPORT, "closing: S3 is failing; ...") when a batch
+ *  cannot be stored, or when a failed store sent records back and they
+ *  were not stored since: they stay uncommitted for the next run.
  *  After close only ls_s3sink_destroy() is valid. */
 LS_EXPORT ls_error_t *ls_s3sink_close(ls_s3sink_t *s);
 

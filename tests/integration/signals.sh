@@ -159,6 +159,24 @@ s_archive_stuck() {
     python3 "$LS_SRC/tests/integration/archive_check.py" "$HDFS_ROOT/stuck" 1000 ||
         fail "not exactly once after the forced exit"
 }
+s_archive_failing() {
+    # every datanode write fails (503): the records are sent back and
+    # retried; SIGTERM then ends the run with 1, nothing committed
+    webhdfs_admin POST /admin/faults '{"dn_error_rate": 1.0}' >/dev/null || fail "faults"
+    launch a3 "$BIN/ls-archive" -b "$BROKERS" -t orders -G sigaf \
+        --dest "webhdfs://$NAMENODE/failing" --roll-count 100 \
+        -X archive.retry.backoff.ms=50 -X archive.retry.backoff.max.ms=300 \
+        -X hdfs.retries=1
+    wait_until 30 grep -q 'destination failing, paused' "$TMP/a3.err" ||
+        fail "no write failed: $(tail -n 3 "$TMP/a3.err")"
+    sleep 1
+    sig a3 TERM
+    expect_end a3 5 1
+    grep -q 'closing: the destination is failing; .* will be re-read by the next run' \
+        "$TMP/a3.err" || fail "$(tail -n 2 "$TMP/a3.err")"
+    webhdfs_admin DELETE /admin/faults >/dev/null || fail "faults"
+    [ "$(lag_of sigaf orders)" = 1000 ] || fail "group lag $(lag_of sigaf orders), expected 1000"
+}
 
 # ---- ls-batch2s3 -------------------------------------------------------------------
 objects() {
@@ -351,6 +369,7 @@ check tail.term-stuck-twice s_tail_stuck
 check tail.term-reconciling s_tail_reconcile
 check archive.term s_archive
 check archive.term-stuck-twice s_archive_stuck
+check archive.term-failing s_archive_failing
 check batch2s3.term s_batch2s3
 check batch2s3.term-stuck-twice s_batch2s3_stuck
 check demo.term s_demo
