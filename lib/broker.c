@@ -23,6 +23,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "conf_int.h"
 #include "libstream/broker.h"
 
 #define BROKERS_MAX 64          /* sanity bound for ls_broker_new() */
@@ -60,16 +61,6 @@ struct ls_broker_s {
     _Atomic int64_t total_lost;
 };
 
-/* librdkafka log sink: the library never prints. */
-static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac,
-                         const char *buf)
-{
-    (void)rk;
-    (void)level;
-    (void)fac;
-    (void)buf;
-}
-
 /* Build a quiet producer handle: a client of bootstraps, or (when
  * bootstraps is NULL) the owner of a new mock cluster of mock_brokers. */
 static ls_error_t *make_client(rd_kafka_t **out, const char *what,
@@ -87,7 +78,7 @@ static ls_error_t *make_client(rd_kafka_t **out, const char *what,
     snprintf(num, sizeof(num), "%d", mock_brokers);
     if (!(conf = rd_kafka_conf_new()))
         return ls_error_new(LS_ERR_NOMEM, "broker: %s: out of memory", what);
-    rd_kafka_conf_set_log_cb(conf, quiet_log_cb);
+    rd_kafka_conf_set_log_cb(conf, ls__kafka_log_drop); /* never print */
     if (rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr)) ||
         rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr))) {
         rd_kafka_conf_destroy(conf);

@@ -671,6 +671,28 @@ void ls_conf_describe(ls_conf_kv_cb_t *cb, void *opaque)
         cb(opaque, props[i].name, props[i].def, props[i].desc);
 }
 
+void ls__conf_kafka_default(const ls_conf_t *conf, rd_kafka_conf_t *rc,
+                            const char *key, const char *value)
+{
+    char errstr[256];
+    if (!ls_conf_is_set(conf, key))
+        rd_kafka_conf_set(rc, key, value, errstr, sizeof(errstr));
+}
+
+void ls__kafka_log_drop(const rd_kafka_t *rk, int level, const char *fac,
+                        const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+void ls__conf_kafka_quiet(const ls_conf_t *conf, rd_kafka_conf_t *rc)
+{
+    char dbg[8];
+    ls__conf_kafka_get(conf, "debug", dbg, sizeof(dbg));
+    if (!dbg[0])
+        rd_kafka_conf_set_log_cb(rc, ls__kafka_log_drop);
+}
+
 rd_kafka_conf_t *ls__conf_kafka_dup(const ls_conf_t *c)
 {
     return rd_kafka_conf_dup(c->rk);

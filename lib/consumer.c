@@ -355,21 +355,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
     }
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf)
-{
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
-/* Set a librdkafka default unless the user set the key. */
-static void set_default(const ls_conf_t *conf, rd_kafka_conf_t *rc,
-                        const char *key, const char *value)
-{
-    char errstr[256];
-    if (!ls_conf_is_set(conf, key))
-        rd_kafka_conf_set(rc, key, value, errstr, sizeof(errstr));
-}
-
 static ls_error_t *parse_start(ls_consumer_t *c, const char *s)
 {
     if (!strcmp(s, "committed"))
@@ -411,9 +396,9 @@ ls_error_t *ls_consumer_new(ls_consumer_t **out, ls_conf_t *conf)
         ls_consumer_destroy(c);
         return ls_error_new(LS_ERR_NOMEM, "out of memory");
     }
-    set_default(conf, rc, "enable.auto.commit", "false");
-    set_default(conf, rc, "enable.auto.offset.store", "false");
-    set_default(conf, rc, "auto.offset.reset", "earliest");
+    ls__conf_kafka_default(conf, rc, "enable.auto.commit", "false");
+    ls__conf_kafka_default(conf, rc, "enable.auto.offset.store", "false");
+    ls__conf_kafka_default(conf, rc, "auto.offset.reset", "earliest");
     rd_kafka_conf_set(rc, "enable.partition.eof", "true", errstr,
                       sizeof(errstr));
     if (!c->has_group) {
@@ -424,9 +409,7 @@ ls_error_t *ls_consumer_new(ls_consumer_t **out, ls_conf_t *conf)
     }
     rd_kafka_conf_set_rebalance_cb(rc, on_rebalance);
     rd_kafka_conf_set_error_cb(rc, on_error);
-    ls__conf_kafka_get(conf, "debug", buf, sizeof(buf));
-    if (!buf[0])
-        rd_kafka_conf_set_log_cb(rc, on_log);
+    ls__conf_kafka_quiet(conf, rc);
     rd_kafka_conf_set_opaque(rc, c);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
     if (!c->rk) {

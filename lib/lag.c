@@ -38,23 +38,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     snprintf(l->broker_error, sizeof(l->broker_error), "%s", reason);
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf)
-{
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
-static void set_default(const ls_conf_t *conf, rd_kafka_conf_t *rc,
-                        const char *key, const char *value)
-{
-    char errstr[256];
-    if (!ls_conf_is_set(conf, key))
-        rd_kafka_conf_set(rc, key, value, errstr, sizeof(errstr));
-}
-
 ls_error_t *ls_lag_new(ls_lag_t **out, ls_conf_t *conf)
 {
-    char errstr[512], buf[16];
+    char errstr[512];
     if (!out || !conf)
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "ls_lag_new: out and conf are required");
@@ -71,11 +57,9 @@ ls_error_t *ls_lag_new(ls_lag_t **out, ls_conf_t *conf)
     }
     /* The log end as kafka-consumer-groups.sh shows it (high watermark,
      * not the last stable offset). */
-    set_default(conf, rc, "isolation.level", "read_uncommitted");
+    ls__conf_kafka_default(conf, rc, "isolation.level", "read_uncommitted");
     rd_kafka_conf_set_error_cb(rc, on_error);
-    ls__conf_kafka_get(conf, "debug", buf, sizeof(buf));
-    if (!buf[0])
-        rd_kafka_conf_set_log_cb(rc, on_log);
+    ls__conf_kafka_quiet(conf, rc);
     rd_kafka_conf_set_opaque(rc, l);
     /* A consumer handle without group.id: consumer properties apply, and
      * no group is ever joined (nothing subscribes). */

@@ -62,17 +62,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
     pthread_mutex_unlock(&p->lock);
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac,
-                   const char *buf)
-{
-    /* The library never prints: librdkafka's logs are dropped unless the
-     * user asked for them with the "debug" property (see below). */
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
 ls_error_t *ls_producer_new(ls_producer_t **out, ls_conf_t *conf)
 {
-    char errstr[512], dbg[64];
+    char errstr[512];
     if (!out || !conf)
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "ls_producer_new: out and conf are required");
@@ -88,9 +80,7 @@ ls_error_t *ls_producer_new(ls_producer_t **out, ls_conf_t *conf)
     }
     rd_kafka_conf_set_dr_msg_cb(rc, on_delivery);
     rd_kafka_conf_set_error_cb(rc, on_error);
-    ls__conf_kafka_get(conf, "debug", dbg, sizeof(dbg));
-    if (!dbg[0])
-        rd_kafka_conf_set_log_cb(rc, on_log);
+    ls__conf_kafka_quiet(conf, rc);
     rd_kafka_conf_set_opaque(rc, p);
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, errstr, sizeof(errstr));
     if (!p->rk) {

@@ -855,12 +855,6 @@ static void maybe_write_position(ls_tail_t *t, double now)
 
 /* ---- Kafka side of exactly-once: partitions and reconciliation ---- */
 
-static void quiet_log(const rd_kafka_t *rk, int level, const char *fac,
-                      const char *buf)
-{
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
 static int recon_cmp(const void *a, const void *b)
 {
     const recon_t *x = a, *y = b;
@@ -915,7 +909,7 @@ static ls_error_t *kafka_start(ls_tail_t *t, const ls_conf_t *conf)
     rd_kafka_conf_set(rc, "enable.auto.commit", "false", errstr, sizeof(errstr));
     rd_kafka_conf_set(rc, "auto.offset.reset", "earliest", errstr, sizeof(errstr));
     rd_kafka_conf_set(rc, "enable.partition.eof", "true", errstr, sizeof(errstr));
-    rd_kafka_conf_set_log_cb(rc, quiet_log);
+    rd_kafka_conf_set_log_cb(rc, ls__kafka_log_drop);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof(errstr));
     if (!rk) {
         rd_kafka_conf_destroy(rc);
