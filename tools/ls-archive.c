@@ -54,8 +54,9 @@ TOOL_MONITOR_USAGE
 "  -h, --help              show this help\n"
 "\n"
 "Exit status: 0 done (or stopped by SIGINT/SIGTERM after closing complete\n"
-"files), 1 runtime failure (nothing past the last closed file is\n"
-"committed), 2 usage or configuration error.\n");
+"files), 1 runtime failure, also the destination still failing when\n"
+"stopped (nothing past the last closed file is committed), 2 usage or\n"
+"configuration error.\n");
 }
 
 static void on_log(void *opaque, int level, const char *msg)

@@ -54,8 +54,9 @@ TOOL_MONITOR_USAGE
 "($AWS_PROFILE).  Secrets are never printed.\n"
 "\n"
 "Exit status: 0 done (or stopped by SIGINT/SIGTERM after storing complete\n"
-"batches), 1 runtime failure (nothing past the last stored object is\n"
-"committed), 2 usage or configuration error.\n");
+"batches), 1 runtime failure, also S3 still failing when stopped (nothing\n"
+"past the last stored object is committed), 2 usage or configuration\n"
+"error.\n");
 }
 
 static void on_log(void *opaque, int level, const char *msg)
