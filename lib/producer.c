@@ -150,6 +150,28 @@ int ls_producer_poll(ls_producer_t *p, int timeout_ms)
     return p ? rd_kafka_poll(p->rk, timeout_ms) : 0;
 }
 
+ls_error_t *ls_producer_prepare(ls_producer_t *p, const char *topic,
+                                int timeout_ms)
+{
+    if (!p || !topic || !*topic)
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "ls_producer_prepare: no producer or topic");
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    if (!rkt)
+        return ls__kafka_error(rd_kafka_last_error(), "topic \"%s\"", topic);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t re = rd_kafka_metadata(p->rk, 0, rkt, &md,
+                                               timeout_ms < 0 ? 1 << 30
+                                                              : timeout_ms);
+    if (!re && (md->topic_cnt != 1 || md->topics[0].err))
+        re = md->topic_cnt ? md->topics[0].err
+                           : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return re ? ls__kafka_error(re, "metadata of topic \"%s\"", topic) : NULL;
+}
+
 ls_error_t *ls_producer_flush(ls_producer_t *p, int timeout_ms)
 {
     if (!p)

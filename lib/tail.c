@@ -28,6 +28,7 @@
 #define SRC_HEADER "ls.tail.src"     /* "DEV:INO:EPOCH:END" */
 #define RECONCILE_TIMEOUT_MS 30000
 #define METADATA_TIMEOUT_MS 10000
+#define PREPARE_TIMEOUT_MS 1000 /* librdkafka 2.0's topic scan interval */
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -1221,6 +1222,10 @@ ls_error_t *ls_tail_new(ls_tail_t **out, ls_conf_t *conf)
     t->m_inflight = ls_component_gauge(t->msink, "InFlightRecords", NULL);
     if (t->exactly_once && (err = kafka_start(t, conf)))
         goto fail;
+    /* Without this the first delivery waits for librdkafka's 1 s topic
+     * scan (see above).  Waiting at most that long here never makes the
+     * start slower; a failure leaves the producer as it was. */
+    ls_error_destroy(ls_producer_prepare(t->p, t->topic, PREPARE_TIMEOUT_MS));
     ls_conf_destroy(conf);
     *out = t;
     return NULL;

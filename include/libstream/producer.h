@@ -77,6 +77,18 @@ LS_EXPORT ls_error_t *ls_producer_send(ls_producer_t *p,
 LS_EXPORT int ls_producer_poll(ls_producer_t *p, int timeout_ms);
 
 /**
+ * Look up topic's partitions and leaders now, waiting up to timeout_ms
+ * (-1: forever), so that the first send to it is not held back: librdkafka
+ * 2.0 drops the leader query of a topic first produced to before a broker
+ * connection is up and retries it only with its 1 s topic scan.  Optional;
+ * the producer stays usable when it fails (LS_ERR_TIMED_OUT or
+ * LS_ERR_KAFKA naming the topic, e.g. it does not exist and is not
+ * auto-created).
+ */
+LS_EXPORT ls_error_t *ls_producer_prepare(ls_producer_t *p, const char *topic,
+                                          int timeout_ms);
+
+/**
  * Wait until every message sent is delivered or failed, up to timeout_ms
  * (-1: forever).  Fails with LS_ERR_TIMED_OUT naming how many are still
  * outstanding.  A flush that returns NULL means every message has its

@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "libstream/broker.h"
+#include "libstream/producer.h"
 
 /* ---- helpers ---- */
 
@@ -522,6 +523,56 @@ static void test_destroy_is_prompt(void **state)
     assert_true(now_s() - t0 < 1.0);
 }
 
+/* ls_producer_prepare: the topic's metadata now, or an error naming it;
+ * the producer stays usable either way. */
+static void test_producer_prepare(void **state)
+{
+    (void)state;
+    ls_broker_t *b = start_broker(1);
+    check_ok(ls_broker_create_topic(b, "prep", 4));
+    ls_conf_t *c = ls_conf_new();
+    assert_non_null(c);
+    check_ok(ls_conf_set(c, "bootstrap.servers", ls_broker_bootstraps(b)));
+    check_ok(ls_conf_set(c, "allow.auto.create.topics", "false"));
+    ls_producer_t *p = NULL;
+    check_ok(ls_producer_new(&p, c));
+
+    check_ok(ls_producer_prepare(p, "prep", 5000));
+    /* Known now: the first message goes out without the 1 s topic scan. */
+    ls_message_t m = LS_MESSAGE_INIT;
+    m.topic = "prep";
+    m.value = "x";
+    m.value_len = 1;
+    double t0 = now_s();
+    check_ok(ls_producer_send(p, &m));
+    check_ok(ls_producer_flush(p, 5000));
+    printf("# first delivery after prepare: %.3f s\n", now_s() - t0);
+    uint64_t delivered = 0;
+    ls_producer_counts(p, NULL, &delivered, NULL);
+    assert_int_equal(delivered, 1);
+
+    ls_error_t *err = ls_producer_prepare(p, NULL, 100);
+    assert_non_null(err);
+    assert_int_equal(ls_error_code(err), LS_ERR_INVALID_ARG);
+    ls_error_destroy(err);
+    ls_producer_destroy(p);
+    ls_broker_destroy(b);
+
+    /* Unreachable brokers: fails after the timeout, naming the topic. */
+    c = ls_conf_new();
+    assert_non_null(c);
+    check_ok(ls_conf_set(c, "bootstrap.servers", "127.0.0.1:1"));
+    check_ok(ls_producer_new(&p, c));
+    t0 = now_s();
+    err = ls_producer_prepare(p, "prep", 300);
+    double took = now_s() - t0;
+    assert_non_null(err);
+    assert_non_null(strstr(ls_error_message(err), "\"prep\""));
+    assert_true(took >= 0.25 && took < 3.0);
+    ls_error_destroy(err);
+    ls_producer_destroy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_down_and_up),
         cmocka_unit_test(test_loss_watcher),
         cmocka_unit_test(test_destroy_is_prompt),
+        cmocka_unit_test(test_producer_prepare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
