@@ -56,6 +56,7 @@ struct ls_archiver_s {
     /* Where partitions were sent back to by a failed write and not read
      * again yet: those records are not archived. */
     plist_t rew;
+    ls_error_t *fatal; /* a re-read that could not be set up */
 };
 
 static void logf_(ls_archiver_t *a, int level, const char *fmt, ...)
@@ -253,19 +254,23 @@ static ls_error_t *on_rebalance(void *opaque, ls_rebalance_t kind,
     for (size_t i = 0; i < n; i++) {
         const char *topic = ls_partition_list_topic(parts, i);
         int32_t p = ls_partition_list_partition(parts, i);
-        /* The next owner recovers it. */
-        plist_drop(&a->pend, topic, p);
-        plist_drop(&a->rew, topic, p);
         if (kind == LS_REBALANCE_LOST) {
             ls_writer_discard_partition(a->w, topic, p);
-            continue;
+        } else {
+            ls_error_t *err = ls_writer_close_partition(a->w, topic, p);
+            if (err) {
+                /* Discarded: the next owner re-reads it from the
+                 * destination. */
+                logf_(a, LS_LOG_WARNING, "warning: %s",
+                      ls_error_message(err));
+                ls_error_destroy(err);
+            }
         }
-        ls_error_t *err = ls_writer_close_partition(a->w, topic, p);
-        if (err) {
-            /* Discarded: the next owner re-reads it from the destination. */
-            logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
-            ls_error_destroy(err);
-        }
+        /* The next owner recovers it; dropped after the close, whose
+         * failed commit would otherwise be retried for a partition that
+         * is no longer ours. */
+        plist_drop(&a->pend, topic, p);
+        plist_drop(&a->rew, topic, p);
     }
     ls_writer_take_rewinds(a->w, NULL, NULL);
     logf_(a, LS_LOG_INFO, "%s %zu partition(s)",
@@ -283,6 +288,7 @@ void ls_archiver_destroy(ls_archiver_t *a)
     ls__sink_metrics_free(&a->sm);
     plist_free(&a->pend);
     plist_free(&a->rew);
+    ls_error_destroy(a->fatal);
     free(a->topics_buf);
     free(a);
 }
@@ -376,12 +382,26 @@ static void on_rewind(void *opaque, const char *topic, int32_t partition,
 {
     ls_archiver_t *a = opaque;
     ls_error_t *err = ls_consumer_seek(a->c, topic, partition, offset);
-    if (err) {
+    ls__skip_add(&a->skip, topic, partition);
+    if (err && ls_error_code(err) == LS_ERR_NOT_FOUND) {
         /* Not assigned any more: its next owner recovers it. */
         logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
         ls_error_destroy(err);
+        return;
     }
-    ls__skip_add(&a->skip, topic, partition);
+    if (err) {
+        /* Reading on past the discarded records would archive and commit
+         * after a gap: stop instead (the first such error is kept). */
+        err = ls_error_set_retriable(
+            ls_error_prefix(err, "cannot re-read the records of a failed "
+                                 "write"),
+            0);
+        if (!a->fatal)
+            a->fatal = err;
+        else
+            ls_error_destroy(err);
+        return;
+    }
     /* Under OOM not remembered: close may then miss that these records
      * are not archived (they are not committed either). */
     plist_set(&a->rew, topic, partition, offset, 0);
@@ -408,6 +428,12 @@ static ls_error_t *sink_error(ls_archiver_t *a, ls_error_t *err)
     }
     back_off(a, err);
     ls_error_destroy(err);
+    if (a->fatal) {
+        ls_error_t *f = a->fatal;
+        a->fatal = NULL;
+        ls_component_error(a->sm.c, ls_error_message(f));
+        return f;
+    }
     return NULL;
 }
 
@@ -498,8 +524,17 @@ ls_error_t *ls_archiver_close(ls_archiver_t *a)
 {
     if (!a || a->closed)
         return NULL;
+    /* A retry still to come: a write failed and its records were not read
+     * again (also when that partition was revoked meanwhile). */
+    int pending = a->pacer.retry_at != 0;
     ls_error_t *err = ls_writer_close_all(a->w);
     ls_writer_take_rewinds(a->w, NULL, NULL);
+    if (!err && pending && !a->rew.n)
+        err = ls_error_set_retriable(
+            ls_error_new(LS_ERR_TRANSPORT, "closing: the destination is "
+                         "failing; what was not archived will be re-read by "
+                         "the next run"),
+            1);
     if (!err && a->rew.n)
         /* A failed write sent these back, and they were not read again
          * (a retry still to come, or the fetch after it not done). */

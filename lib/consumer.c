@@ -747,6 +747,10 @@ ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "ls_consumer_seek: invalid topic or offset %lld",
                             (long long)offset);
+    if (!parts_lookup(c, topic, partition))
+        return ls_error_new(LS_ERR_NOT_FOUND, "seek %s [%d] to %lld: not "
+                            "assigned", topic, (int)partition,
+                            (long long)offset);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
@@ -761,14 +765,10 @@ ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
     if (e)
         rd_kafka_error_destroy(e);
     rd_kafka_topic_partition_list_destroy(l);
-    if (!err) {
-        /* The partition is no longer at its end. */
-        for (size_t i = 0; i < c->nparts; i++)
-            if (c->parts[i].partition == partition &&
-                !strcmp(c->parts[i].topic, topic) && c->parts[i].eof) {
-                c->parts[i].eof = 0;
-                c->neof--;
-            }
+    part_t *pt;
+    if (!err && (pt = parts_lookup(c, topic, partition)) && pt->eof) {
+        pt->eof = 0; /* no longer at its end */
+        c->neof--;
     }
     return err;
 }

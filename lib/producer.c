@@ -153,9 +153,13 @@ int ls_producer_poll(ls_producer_t *p, int timeout_ms)
 ls_error_t *ls_producer_prepare(ls_producer_t *p, const char *topic,
                                 int timeout_ms)
 {
-    if (!p || !topic || !*topic)
+    if (!p || !topic)
         return ls_error_new(LS_ERR_INVALID_ARG,
                             "ls_producer_prepare: no producer or topic");
+    if (!ls__topic_name_valid(topic))
+        return ls_error_new(LS_ERR_INVALID_ARG,
+                            "invalid topic name \"%s\": expected 1 to 249 "
+                            "characters of a-z A-Z 0-9 . _ -", topic);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
     if (!rkt)
         return ls__kafka_error(rd_kafka_last_error(), "topic \"%s\"", topic);

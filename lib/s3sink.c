@@ -241,16 +241,27 @@ static ls_error_t *gzip_buf(ls_s3sink_t *s, const void *in, size_t len,
     return NULL;
 }
 
-static void on_rewind(ls_s3sink_t *s, sbatch_t *b)
+/* Drop the batch and re-read its records.  A partition no longer
+ * assigned is its next owner's; a seek refused otherwise is an error
+ * (non-retriable): reading on past the dropped records would store and
+ * commit after a gap. */
+static ls_error_t *on_rewind(ls_s3sink_t *s, sbatch_t *b)
 {
     ls_error_t *err = ls_consumer_seek(s->c, b->topic, b->partition, b->first);
-    if (err) {
-        logf_(s, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
-        ls_error_destroy(err);
-    }
     ls__skip_add(&s->skip, b->topic, b->partition);
     batch_reset(s, b);
+    if (err && ls_error_code(err) == LS_ERR_NOT_FOUND) {
+        logf_(s, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
+        ls_error_destroy(err);
+        return NULL;
+    }
+    if (err)
+        return ls_error_set_retriable(
+            ls_error_prefix(err, "cannot re-read the records of a failed "
+                                 "store"),
+            0);
     b->rewound = 1;
+    return NULL;
 }
 
 /* Store the batch as one object, then commit past it.  A retriable
@@ -310,7 +321,12 @@ fail:
         batch_reset(s, b);
         return err;
     }
-    on_rewind(s, b);
+    ls_error_t *rerr = on_rewind(s, b);
+    if (rerr) {
+        ls_error_destroy(err);
+        ls_component_error(s->sm.c, ls_error_message(rerr));
+        return rerr;
+    }
     double wait = ls__pacer_fail(&s->pacer, s->c);
     ls__sink_metrics_fail(&s->sm, err);
     logf_(s, LS_LOG_WARNING, "S3 failing, paused, retrying in %.1f s: %s", wait,
@@ -687,6 +703,9 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
     ls_error_t *err = NULL;
     if (!s || s->closed)
         return NULL;
+    /* A retry still to come: a store failed and its records were not
+     * read again (also when that partition was revoked meanwhile). */
+    int pending = s->pacer.retry_at != 0;
     s->pacer.retry_at = 0; /* a pending retry: try once more now */
     for (size_t i = 0; i < s->nb && !err; i++) {
         err = flush(s, &s->b[i]);
@@ -698,7 +717,6 @@ ls_error_t *ls_s3sink_close(ls_s3sink_t *s)
     /* A batch sent back by a failed store and not stored since: its
      * records were dropped, and the retry may have fired without reading
      * them again yet (the window between resume and the next fetch). */
-    int pending = 0;
     for (size_t i = 0; i < s->nb; i++)
         pending |= s->b[i].rewound;
     if (!err && pending)

@@ -1223,8 +1223,9 @@ ls_error_t *ls_tail_new(ls_tail_t **out, ls_conf_t *conf)
     if (t->exactly_once && (err = kafka_start(t, conf)))
         goto fail;
     /* Without this the first delivery waits for librdkafka's 1 s topic
-     * scan (see above).  Waiting at most that long here never makes the
-     * start slower; a failure leaves the producer as it was. */
+     * scan (see above).  This waits at most that long (the whole 1 s only
+     * when the brokers do not answer); a failure leaves the producer as
+     * it was. */
     ls_error_destroy(ls_producer_prepare(t->p, t->topic, PREPARE_TIMEOUT_MS));
     ls_conf_destroy(conf);
     *out = t;

@@ -181,7 +181,8 @@ LS_EXPORT int64_t ls_consumer_pending(ls_consumer_t *c);
  * Re-read one assigned partition from offset (e.g. after a sink discarded
  * a file).  Records of that partition fetched before the seek are
  * dropped by librdkafka; the caller drops any it still holds.  Fails with
- * LS_ERR_KAFKA (e.g. the partition is not assigned).
+ * LS_ERR_NOT_FOUND when the partition is not assigned (any more), or
+ * LS_ERR_KAFKA when librdkafka refuses the seek.
  */
 LS_EXPORT ls_error_t *ls_consumer_seek(ls_consumer_t *c, const char *topic,
                                        int32_t partition, int64_t offset);

@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "libstream/broker.h"
+#include "libstream/consumer.h"
 #include "libstream/producer.h"
 
 /* ---- helpers ---- */
@@ -573,6 +574,25 @@ static void test_producer_prepare(void **state)
     ls_producer_destroy(p);
 }
 
+/* ls_consumer_seek on a partition that is not assigned: LS_ERR_NOT_FOUND
+ * (the sinks leave such a partition to its next owner). */
+static void test_consumer_seek_not_assigned(void **state)
+{
+    (void)state;
+    ls_conf_t *c = ls_conf_new();
+    assert_non_null(c);
+    check_ok(ls_conf_set(c, "bootstrap.servers", "127.0.0.1:1"));
+    check_ok(ls_conf_set(c, "group.id", "g"));
+    ls_consumer_t *k = NULL;
+    check_ok(ls_consumer_new(&k, c));
+    ls_error_t *err = ls_consumer_seek(k, "t", 0, 5);
+    assert_non_null(err);
+    assert_int_equal(ls_error_code(err), LS_ERR_NOT_FOUND);
+    assert_non_null(strstr(ls_error_message(err), "not assigned"));
+    ls_error_destroy(err);
+    ls_consumer_destroy(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_loss_watcher),
         cmocka_unit_test(test_destroy_is_prompt),
         cmocka_unit_test(test_producer_prepare),
+        cmocka_unit_test(test_consumer_seek_not_assigned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
