@@ -14,9 +14,8 @@
 #                                         ls-tail's exactly-once mode)
 # and prints lines/s, the ratio to kcat, and peak RSS (/usr/bin/time -v).
 # ls-tail's own "from the first delivery" figure leaves out the producer's
-# start-up, which librdkafka 2.0 sometimes stretches by ~1 s (its topic
-# scan timer, when a topic is first produced to after the connection is
-# up); ls-produce shows the same stall.
+# start-up (connection, and the topic lookup ls_producer_prepare does so
+# that librdkafka 2.0 does not wait for its 1 s topic scan).
 # The embedded broker keeps ~5 MiB per partition and drops older batches;
 # that does not affect producing, so the loss check is off (--watch-ms 0).
 set -eu
