@@ -381,8 +381,8 @@ static void on_rewind(void *opaque, const char *topic, int32_t partition,
                       int64_t offset)
 {
     ls_archiver_t *a = opaque;
-    ls_error_t *err = ls_consumer_seek(a->c, topic, partition, offset);
-    ls__skip_add(&a->skip, topic, partition);
+    ls_error_t *err = ls__sink_seek_back(a->c, &a->skip, topic, partition,
+                                         offset, "write");
     if (err && ls_error_code(err) == LS_ERR_NOT_FOUND) {
         /* Not assigned any more: its next owner recovers it. */
         logf_(a, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
@@ -390,12 +390,7 @@ static void on_rewind(void *opaque, const char *topic, int32_t partition,
         return;
     }
     if (err) {
-        /* Reading on past the discarded records would archive and commit
-         * after a gap: stop instead (the first such error is kept). */
-        err = ls_error_set_retriable(
-            ls_error_prefix(err, "cannot re-read the records of a failed "
-                                 "write"),
-            0);
+        /* Stop (sink_error hands it back); the first such error is kept. */
         if (!a->fatal)
             a->fatal = err;
         else
@@ -529,22 +524,20 @@ ls_error_t *ls_archiver_close(ls_archiver_t *a)
     int pending = a->pacer.retry_at != 0;
     ls_error_t *err = ls_writer_close_all(a->w);
     ls_writer_take_rewinds(a->w, NULL, NULL);
-    if (!err && pending && !a->rew.n)
-        err = ls_error_set_retriable(
-            ls_error_new(LS_ERR_TRANSPORT, "closing: the destination is "
-                         "failing; what was not archived will be re-read by "
-                         "the next run"),
-            1);
-    if (!err && a->rew.n)
-        /* A failed write sent these back, and they were not read again
+    if (!err && (pending || a->rew.n)) {
+        /* A failed write sent records back, and they were not read again
          * (a retry still to come, or the fetch after it not done). */
+        char what[300] = "what was not archived";
+        if (a->rew.n)
+            snprintf(what, sizeof(what), "%zu partition(s) not archived "
+                     "from %s [%d] offset %" PRId64 " on", a->rew.n,
+                     a->rew.v[0].topic, (int)a->rew.v[0].partition,
+                     a->rew.v[0].offset);
         err = ls_error_set_retriable(
             ls_error_new(LS_ERR_TRANSPORT, "closing: the destination is "
-                         "failing; %zu partition(s) not archived from %s "
-                         "[%d] offset %" PRId64 " on will be re-read by the "
-                         "next run", a->rew.n, a->rew.v[0].topic,
-                         (int)a->rew.v[0].partition, a->rew.v[0].offset),
+                         "failing; %s will be re-read by the next run", what),
             1);
+    }
     if (a->pend.n)
         pend_retry(a); /* last chance before leaving the group */
     a->closed = 1;

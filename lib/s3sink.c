@@ -241,27 +241,19 @@ static ls_error_t *gzip_buf(ls_s3sink_t *s, const void *in, size_t len,
     return NULL;
 }
 
-/* Drop the batch and re-read its records.  A partition no longer
- * assigned is its next owner's; a seek refused otherwise is an error
- * (non-retriable): reading on past the dropped records would store and
- * commit after a gap. */
+/* Drop the batch and re-read its records (see ls__sink_seek_back). */
 static ls_error_t *on_rewind(ls_s3sink_t *s, sbatch_t *b)
 {
-    ls_error_t *err = ls_consumer_seek(s->c, b->topic, b->partition, b->first);
-    ls__skip_add(&s->skip, b->topic, b->partition);
+    ls_error_t *err = ls__sink_seek_back(s->c, &s->skip, b->topic,
+                                         b->partition, b->first, "store");
     batch_reset(s, b);
     if (err && ls_error_code(err) == LS_ERR_NOT_FOUND) {
         logf_(s, LS_LOG_WARNING, "warning: %s", ls_error_message(err));
         ls_error_destroy(err);
         return NULL;
     }
-    if (err)
-        return ls_error_set_retriable(
-            ls_error_prefix(err, "cannot re-read the records of a failed "
-                                 "store"),
-            0);
-    b->rewound = 1;
-    return NULL;
+    b->rewound = !err;
+    return err;
 }
 
 /* Store the batch as one object, then commit past it.  A retriable

@@ -74,6 +74,20 @@ int ls__skip_has(const ls__skip_t *s, const ls_event_t *ev)
     return 0;
 }
 
+ls_error_t *ls__sink_seek_back(ls_consumer_t *c, ls__skip_t *skip,
+                               const char *topic, int32_t partition,
+                               int64_t offset, const char *what)
+{
+    ls_error_t *err = ls_consumer_seek(c, topic, partition, offset);
+    ls__skip_add(skip, topic, partition);
+    if (!err || ls_error_code(err) == LS_ERR_NOT_FOUND)
+        return err;
+    return ls_error_set_retriable(
+        ls_error_prefix(err, "cannot re-read the records of a failed %s",
+                        what),
+        0);
+}
+
 /* ---- metrics ---- */
 
 ls_error_t *ls__sink_metrics_init(ls__sink_metrics_t *sm, const char *group,

@@ -49,6 +49,16 @@ static inline void ls__skip_clear(ls__skip_t *s)
 void ls__skip_add(ls__skip_t *s, const char *topic, int32_t partition);
 int ls__skip_has(const ls__skip_t *s, const ls_event_t *ev);
 
+/* Re-read a partition from offset after its records were dropped (a
+ * failed write or store, named by what): seek c there and skip the
+ * partition's later records in this poll batch.  NULL: sought back.
+ * LS_ERR_NOT_FOUND: not assigned any more; its next owner re-reads it.
+ * Any other error comes back non-retriable: reading on past the dropped
+ * records would store and commit after a gap. */
+ls_error_t *ls__sink_seek_back(ls_consumer_t *c, ls__skip_t *skip,
+                               const char *topic, int32_t partition,
+                               int64_t offset, const char *what);
+
 /* The metrics of a Kafka sink pipeline: its registry (named after the
  * consumer group), the consumer attached as component "source", and the
  * "sink" component's counters. */
