@@ -10,22 +10,34 @@
 #   ./test.sh --suite unit    extra arguments go to `meson test`
 set -eu
 cd "$(dirname "$0")"
-# CI shows only the tail of the output, and the sanitizer and fuzz stages
-# print a lot after the main suite: keep the failed tests' names and the
-# end of their logs (from the meson log in build dir $1) for the very end.
-failed_tests() {
-    python3 - "$1/meson-logs/testlog.json" "$1" <<'PY'
+# Read the meson log of build dir $1: "failures" prints each failed test's
+# name and the end of its log (CI shows only the tail of the output, and
+# the sanitizer and fuzz stages print a lot after the main suite, so these
+# are repeated at the very end); "summary" prints "N passed, N failed".
+testlog() {
+    python3 - "$1" "$2" <<'PY'
 import json, sys
-for line in open(sys.argv[1]):
+build, mode = sys.argv[1], sys.argv[2]
+passed = failed = skipped = 0
+for line in open(build + "/meson-logs/testlog.json"):
     r = json.loads(line)
-    if r.get('result') in ('OK', 'EXPECTEDFAIL', 'SKIP'):
+    if r.get('result') in ('OK', 'EXPECTEDFAIL'):
+        passed += 1
         continue
-    print("---- FAILED in %s: %s (%s, %.1f s); last lines of its output:"
-          % (sys.argv[2], r.get('name'), r.get('result'),
-             r.get('duration') or 0))
-    out = (r.get('stdout') or '') + (r.get('stderr') or '')
-    for l in out.splitlines()[-25:]:
-        print("  | " + l[:300])
+    if r.get('result') == 'SKIP':
+        skipped += 1
+        continue
+    failed += 1
+    if mode == 'failures':
+        print("---- FAILED in %s: %s (%s, %.1f s); last lines of its output:"
+              % (build, r.get('name'), r.get('result'),
+                 r.get('duration') or 0))
+        out = (r.get('stdout') or '') + (r.get('stderr') or '')
+        for l in out.splitlines()[-25:]:
+            print("  | " + l[:300])
+if mode == 'summary':
+    print("%d passed, %d failed%s" % (passed, failed,
+          ", %d skipped" % skipped if skipped else ""))
 PY
 }
 scripts/install-deps.sh
@@ -33,28 +45,14 @@ LS_WERROR=1 scripts/build.sh
 set +e
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
-failures=$(failed_tests build)
-summary=$(python3 - build/meson-logs/testlog.json <<'PY'
-import json, sys
-passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line).get('result')
-    if r in ('OK', 'EXPECTEDFAIL'):
-        passed += 1
-    elif r == 'SKIP':
-        skipped += 1
-    else:
-        failed += 1
-print("%d passed, %d failed%s" % (passed, failed,
-      ", %d skipped" % skipped if skipped else ""))
-PY
-)
+failures=$(testlog build failures)
+summary=$(testlog build summary)
 stages=""
 if [ "${LS_QUICK:-0}" != 1 ]; then
     scripts/sanitize.sh "$@"
     s=$?
     [ $s -eq 0 ] || failures="$failures
-$(failed_tests build-asan)"
+$(testlog build-asan failures)"
     stages="${stages}sanitizers (ASan+LSan+UBSan, whole suite): $([ $s -eq 0 ] && echo clean || echo FAILED)
 "
     [ $s -eq 0 ] || rc=1
